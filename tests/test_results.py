@@ -1,0 +1,82 @@
+"""Results files, the cache that makes reruns resume, the claims record, and setup consistency."""
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+import depthrep_utils as du  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_claims_record_upserts_and_renders(results):
+    kw = dict(text="m_i grows", figure="Fig. 2", model="ResNet50", image="dalmatian", sizes="64 px")
+    du.record_claim("fig2", profile="quick", numbers={"m_i": [1.0, 2.5]}, status="holds", **kw)
+    du.record_claim("fig2", profile="paper", numbers={"m_i": [1.0]}, status="does not hold", **kw)
+    du.record_claim("fig2", profile="quick", numbers={"m_i": [3.0]}, status="holds", **kw)
+    rows = json.loads((results / "claims.json").read_text())
+    assert [(r["claim"], r["profile"]) for r in rows] == [("fig2", "paper"), ("fig2", "quick")]
+    assert rows[1]["numbers"] == {"m_i": [3.0]}
+    md = (results / "claims.md").read_text()
+    assert md.count("**fig2**") == 2 and "does not hold" in md
+    assert not [p for p in results.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_claim_status_is_checked(results):
+    kw = dict(claim="x", text="t", figure="f", profile="quick", model="m", image="i", sizes="s", numbers={})
+    with pytest.raises(ValueError, match="status"):
+        du.record_claim(status="maybe", **kw)
+    with pytest.raises(ValueError, match="reason"):
+        du.record_claim(status="not measured", **kw)
+
+
+def test_save_json_and_fig(results):
+    path = du.save_json({"a": float("nan"), "b": [1, 2]}, "nb", "numbers")
+    assert json.loads(path.read_text()) == {"a": None, "b": [1, 2]}
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    png = du.save_fig(fig, "nb", "plot")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_atomic_write_keeps_old_file_on_failure(results):
+    path = du.save_json({"v": 1}, "nb", "keep")
+    with pytest.raises(TypeError):
+        du.save_json({"v": object()}, "nb", "keep")
+    assert json.loads(path.read_text()) == {"v": 1}
+
+
+def test_cache_resumes_without_recomputing(results):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": 3}
+
+    assert du.cached("nb", "thing", {"k": 1}, compute) == {"x": 3}
+    assert du.cached("nb", "thing", {"k": 1}, compute) == {"x": 3}
+    assert len(calls) == 1
+    du.cached("nb", "thing", {"k": 2}, compute)
+    assert len(calls) == 2
+    assert len(list((results / "nb" / "cache").glob("thing-*.json"))) == 2
+
+
+def test_requirements_and_environment_name_the_same_packages():
+    pip = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pip[name.strip().lower()] = version.strip()
+    conda = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        m = re.match(r"\s*-\s+([A-Za-z0-9_.-]+)\s*(==|=)\s*([0-9][0-9.]*)", line)
+        if m and m.group(1) != "python":
+            conda[{"pytorch": "torch"}.get(m.group(1), m.group(1)).lower()] = m.group(3)
+    assert set(conda) == set(pip)
+    for name, version in conda.items():
+        assert pip[name].startswith(version), (name, version, pip[name])
