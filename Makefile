@@ -9,6 +9,10 @@ NB_TIMEOUT ?= 36000
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
 NAMES := $(notdir $(NOTEBOOKS:.py=))
 TEST_RESULTS := build/test-results
+# Paper images: upstream by default; a local mirror folder beside the checkout is used when present.
+ifneq ($(wildcard ../shared/data/SHA256SUMS),)
+export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
+endif
 
 .PHONY: setup data reproduce test unit nbval sync lab bench clean $(addprefix reproduce-,$(NAMES))
 
@@ -44,7 +48,7 @@ sync: setup
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
 
 lab: setup
-	$(VENV)/bin/python -m pip install --quiet jupyterlab && $(VENV)/bin/jupyter lab notebooks
+	$(PY) -m pip install --quiet jupyterlab==4.6.6 && $(VENV)/bin/jupyter lab notebooks
 
 bench: setup
 	$(PY) scripts/bench.py

@@ -578,20 +578,40 @@ def invert(
 
 
 def line_search(model: nn.Module, target: torch.Tensor, lrs: Sequence[float], steps: int,
-                batch: int = 16, **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
-    """Run every step size in ``lrs`` (``batch`` at a time, as one batched inversion) and return
-    ``(best_lr, {lr: final m_g})``; diverged step sizes score ``inf``. The paper searched at random;
-    a log-spaced grid covers the same range reproducibly."""
+                batch: int = 16, extend: int = 8, **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
+    """Run every step size in ``lrs`` (``batch`` at a time, each batch one batched inversion) and return
+    ``(best_lr, {lr: final m_g})``; diverged step sizes score ``inf``.
+
+    When the best step size is the largest (or smallest) tried, the grid is extended past that edge by
+    its own ratio, four values at a time, up to ``extend`` times: the right scale differs by orders of
+    magnitude between layers and models. The paper searched at random; a log grid is reproducible.
+    """
     table: dict[float, float] = {}
-    lrs = [float(v) for v in lrs]
-    for i in range(0, len(lrs), batch):
-        chunk = lrs[i:i + batch]
-        run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
-        table.update({lr: (float(m) if np.isfinite(m) else math.inf) for lr, m in zip(chunk, run.m_g)})
+
+    def score(values: Sequence[float]) -> None:
+        values = [float(v) for v in values if float(v) not in table]
+        for i in range(0, len(values), batch):
+            chunk = values[i:i + batch]
+            run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
+            table.update({lr: (float(m) if np.isfinite(m) else math.inf) for lr, m in zip(chunk, run.m_g)})
+
+    score(lrs)
+    grid = sorted(table)
+    ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1)) if len(grid) > 1 else 10.0
+    for _ in range(extend):
+        best = min(table, key=table.__getitem__)
+        if not math.isfinite(table[best]):
+            break
+        if best == max(table):
+            score([best * ratio ** k for k in range(1, 5)])
+        elif best == min(table):
+            score([best / ratio ** k for k in range(1, 5)])
+        else:
+            break
     best = min(table, key=table.__getitem__)
     if not math.isfinite(table[best]):
-        raise FloatingPointError(f"Every step size in {lrs} diverged; search smaller values.")
-    return best, table
+        raise FloatingPointError(f"Every step size in {sorted(table)} diverged; search smaller values.")
+    return best, dict(sorted(table.items()))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -626,6 +646,55 @@ def distances(model: nn.Module, target: torch.Tensor, generated: torch.Tensor, s
         "m_s": embedding_distance(model, shifted_input(target, sigma, seed), target),
         "m_i": input_distance(generated, target),
     }
+
+
+def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: int, lrs: Sequence[float],
+                    search_steps: int, blur: bool, decay_to: float | None = 0.0, seed: int = 0,
+                    shift_sigma: float = 1 / 20, normalize: bool = False, **invert_kwargs: Any) -> dict:
+    """Representation visualization at one layer: line search over ``lrs`` (``search_steps`` each, one
+    batch), then a full run of ``steps`` at the best step size. Returns the generated image, its
+    m_g, m_s, m_i, the chosen step size, the search table and the recorded history."""
+    model_l = truncate(model, layer, normalize=normalize)
+    kw = dict(blur=blur, decay_to=decay_to, seed=seed, **invert_kwargs)
+    best, table = line_search(model_l, target, lrs, search_steps, **kw)
+    run = invert(model_l, target, steps, best, **kw)
+    d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
+    return dict(layer=layer, lr=best, search=table, image=run.images[0], m_g=float(d["m_g"][0]),
+                m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]), steps=run.steps,
+                history={k: v[:, 0] for k, v in run.history.items()}, seconds=run.seconds)
+
+
+def to_numpy_image(x: torch.Tensor) -> np.ndarray:
+    """``[3, H, W]`` or ``[1, 3, H, W]`` tensor to an ``[H, W, 3]`` array clipped to [0, 1] for imshow."""
+    x = x.detach().cpu().float()
+    return (x[0] if x.dim() == 4 else x).permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def image_grid(rows: dict[str, Sequence[torch.Tensor | None]], col_titles: Sequence[str],
+               cell_titles: dict[str, Sequence[str]] | None = None, size: float = 1.9) -> Any:
+    """A figure of images: one row per entry of ``rows`` (label -> images; None leaves a cell empty)."""
+    import matplotlib.pyplot as plt
+
+    n_rows, n_cols = len(rows), len(col_titles)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows + 0.3), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([]), ax.set_yticks([])
+            img = images[c] if c < len(images) else None
+            if img is None:
+                ax.set_axis_off()
+                ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+            else:
+                ax.imshow(to_numpy_image(img), interpolation="nearest")
+            title = col_titles[c] if r == 0 else ""
+            extra = (cell_titles or {}).get(label, [])
+            if c < len(extra) and extra[c]:
+                title = f"{title}\n{extra[c]}" if title else extra[c]
+            ax.set_title(title, fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -778,3 +847,84 @@ def render_claims(rows: list[dict]) -> str:
                  f"{r['model']}; {r['image']}; {r['sizes']}", r["why"]]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Explorer widget (JupyterLab, Colab): core ipywidgets only
+# ---------------------------------------------------------------------------------------------------
+
+
+class Explorer:
+    """Sliders for layer, step size (log scale), iterations, blur and trained/untrained; ``run()`` inverts
+    and shows a_g beside the target, the m_g / m_s / m_i readout and the distance curves.
+
+    ``models`` maps an architecture name to ``loader(trained: bool) -> nn.Module``; ``normalize`` names the
+    architectures whose inputs get ImageNet mean/std. ``last`` holds the numbers of the latest run.
+    """
+
+    def __init__(self, target: torch.Tensor, models: dict[str, Callable[[bool], nn.Module]],
+                 layers: Sequence[str], lr: float = 0.01, steps: int = 100, blur: bool = True,
+                 normalize: Sequence[str] = ()) -> None:
+        import ipywidgets as w
+
+        self.target, self.models, self.normalize = check_image(target, "target"), models, set(normalize)
+        self.arch = w.Dropdown(options=list(models), description="model")
+        self.trained = w.ToggleButtons(options=["untrained", "ImageNet-trained"], description="weights")
+        self.layer = w.SelectionSlider(options=list(layers), description="layer")
+        self.lr = w.FloatLogSlider(value=lr, base=10, min=-5, max=0.5, step=0.05, description="step size")
+        self.steps = w.IntSlider(value=steps, min=10, max=3000, step=10, description="iterations")
+        self.blur = w.Checkbox(value=blur, description="blur (eq. 5)")
+        self.button = w.Button(description="Run", button_style="primary")
+        self.readout, self.out = w.HTML(), w.Output()
+        self.button.on_click(lambda _: self.run())
+        self.widget = w.VBox([w.HBox([self.arch, self.trained]), self.layer, self.lr, self.steps,
+                              w.HBox([self.blur, self.button]), self.readout, self.out])
+        self._loaded: dict[tuple[str, bool], nn.Module] = {}
+        self.last: dict | None = None
+        self.figure: Any = None
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def run(self) -> dict | None:
+        """Invert with the current settings, update the display, and return (and keep) the numbers."""
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        arch, trained = self.arch.value, self.trained.value != "untrained"
+        try:
+            if (arch, trained) not in self._loaded:
+                self._loaded[(arch, trained)] = self.models[arch](trained)
+            model_l = truncate(self._loaded[(arch, trained)], self.layer.value, normalize=arch in self.normalize)
+            steps = int(self.steps.value)
+            run = invert(model_l, self.target, steps, float(self.lr.value), blur=self.blur.value, decay_to=0.0,
+                         record_every=max(1, steps // 100))
+        except (WeightsUnavailableError, FloatingPointError) as err:
+            self.readout.value = f"<b style='color:#b00'>{type(err).__name__}</b>: {err}"
+            self.last = None
+            return None
+        d = distances(model_l, self.target, run.images)
+        self.last = dict(arch=arch, trained=trained, layer=self.layer.value, lr=float(self.lr.value), steps=steps,
+                         blur=bool(self.blur.value), image=run.images[0], history=run.history, at=run.steps,
+                         **{k: float(v[0]) for k, v in d.items()})
+        verdict = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else "m_g >= m_s"
+        self.readout.value = (f"m_g = {self.last['m_g']:.4g} &nbsp; m_s = {self.last['m_s']:.4g} &nbsp; "
+                              f"m_i = {self.last['m_i']:.4g} &nbsp; ({verdict}; {run.seconds:.1f} s)")
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+        axes[0].imshow(to_numpy_image(self.target)), axes[0].set_title("target a")
+        axes[1].imshow(to_numpy_image(run.images)), axes[1].set_title(f"a_g at {self.layer.value}")
+        for ax in axes[:2]:
+            ax.set_axis_off()
+        axes[2].semilogy(run.steps, run.history["m_g"][:, 0], label="m_g (embedding)")
+        axes[2].semilogy(run.steps, run.history["m_i"][:, 0], label="m_i (input)")
+        axes[2].axhline(self.last["m_s"], color="gray", ls="--", label="m_s (shifted a')")
+        axes[2].set_xlabel("iteration"), axes[2].legend(fontsize=7)
+        fig.tight_layout()
+        plt.close(fig)
+        self.figure = fig
+        with self.out:
+            clear_output(wait=True)
+            display(fig)
+        return self.last

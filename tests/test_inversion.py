@@ -127,3 +127,42 @@ def test_metrics_by_hand():
     expected = torch.sqrt(((model(a) - model(b)) ** 2).sum()).item()
     assert du.embedding_distance(model, a, b)[0] == pytest.approx(expected, rel=1e-5)
     assert du.input_distance(a, b)[0] == pytest.approx(torch.sqrt(((a - b) ** 2).sum()).item(), rel=1e-6)
+
+
+def test_explorer_runs_from_its_widgets():
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    explorer = du.Explorer(target, {"ResNet18": lambda trained: du.load_resnet(18, trained)},
+                           ["conv1", "conv2", "conv3"], lr=0.1, steps=20)
+    explorer.layer.value, explorer.blur.value = "conv2", False
+    first = explorer.run()
+    assert first["layer"] == "conv2" and first["steps"] == 20 and not first["blur"]
+    model_l = du.truncate(du.load_resnet(18), "conv2")
+    d = du.distances(model_l, target, first["image"][None])
+    assert first["m_g"] == pytest.approx(d["m_g"][0], rel=1e-4) and first["m_i"] == pytest.approx(d["m_i"][0], rel=1e-5)
+    assert "m_g = " in explorer.readout.value
+    np.testing.assert_allclose(explorer.figure.axes[1].images[0].get_array(), du.to_numpy_image(first["image"]))
+    explorer.lr.value, explorer.steps.value = 0.01, 40
+    explorer.button.click()  # the Run button drives the same path
+    second = explorer.last
+    assert second["steps"] == 40 and second["lr"] == pytest.approx(0.01)
+    assert not torch.equal(first["image"], second["image"]) and second["m_g"] != first["m_g"]
+    assert f"{second['m_i']:.4g}" in explorer.readout.value
+
+
+def test_explorer_reports_unavailable_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(trained):
+        raise du.WeightsUnavailableError("no weights offline")
+
+    explorer = du.Explorer(torch.rand(1, 3, 32, 32), {"X": offline}, ["conv1"])
+    explorer.trained.value = "ImageNet-trained"
+    assert explorer.run() is None and "no weights offline" in explorer.readout.value
+
+
+def test_line_search_extends_past_the_edge_of_the_grid():
+    model = du.truncate(du.load_resnet(18), "conv2")
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    best, table = du.line_search(model, target, [1e-6, 1e-5], steps=20, decay_to=0.0)
+    assert best > 1e-5 and len(table) > 2  # the grid was too small; the search went up to find the scale
+    assert table[best] == min(table.values()) and table[best] < table[1e-5]
