@@ -8,7 +8,7 @@ RESULTS ?= results
 NB_TIMEOUT ?= 36000
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
 NAMES := $(notdir $(NOTEBOOKS:.py=))
-TEST_RESULTS := build/test-results
+TEST_RESULTS := $(abspath build/test-results)
 # Paper images: upstream by default; a local mirror folder beside the checkout is used when present.
 ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
