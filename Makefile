@@ -29,7 +29,7 @@ data: setup
 
 # One rule per notebook so `make -j2 reproduce` runs them in parallel. A failing notebook is logged
 # (results/runs.json) and the others still run; `reproduce` then fails naming it.
-reproduce-%: setup
+$(addprefix reproduce-,$(NAMES)): reproduce-%: setup
 	$(PY) scripts/run_notebook.py notebooks/$*.py --profile $(PROFILE) --results $(RESULTS) --timeout $(NB_TIMEOUT)
 
 reproduce: $(addprefix reproduce-,$(NAMES))
