@@ -14,7 +14,7 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce test unit nbval sync lab bench clean $(addprefix reproduce-,$(NAMES))
+.PHONY: setup data reproduce test unit nbval sync lab clean $(addprefix reproduce-,$(NAMES))
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,9 +49,6 @@ sync: setup
 
 lab: setup
 	$(PY) -m pip install --quiet jupyterlab==4.6.6 && $(VENV)/bin/jupyter lab notebooks
-
-bench: setup
-	$(PY) scripts/bench.py
 
 clean:
 	rm -rf results build .pytest_cache

