@@ -1,4 +1,4 @@
-"""Copy the claims table, the figure gallery and the runtimes from results/ into README.md.
+"""Copy the claims table and the figure gallery from results/ into README.md (figures to docs/figures/).
 
     python scripts/update_readme.py [--results results]
 
@@ -10,31 +10,30 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
 def claims(results: Path) -> str:
-    text = (results / "claims.md").read_text()
+    import depthrep_utils as du
+
+    text = du.render_claims(json.loads((results / "claims.json").read_text()))
     return text.split("\n", 4)[-1].strip()  # drop the title and intro lines
 
 
 def figures(results: Path) -> str:
+    """Copy every results/<notebook>/*.png to docs/figures/ (committed, so GitHub shows them) and link it."""
     lines = []
     for png in sorted(results.glob("*/*.png")):
-        rel = png.relative_to(ROOT) if png.is_relative_to(ROOT) else png
-        lines.append(f"**{png.parent.name} / {png.stem}**\n\n![{png.stem}]({rel})\n")
+        copy = ROOT / "docs" / "figures" / f"{png.parent.name}__{png.name}"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(png, copy)
+        lines.append(f"**{png.parent.name} / {png.stem}**\n\n![{png.stem}]({copy.relative_to(ROOT)})\n")
     return "\n".join(lines)
-
-
-def runtimes(results: Path) -> str:
-    entries = json.loads((results / "runs.json").read_text())
-    latest = {(e["notebook"], e["profile"]): e for e in entries}
-    rows = ["| notebook | profile | status | seconds | peak memory (MB) |", "| --- | --- | --- | --- | --- |"]
-    for (name, profile), e in sorted(latest.items()):
-        rows.append(f"| {name} | {profile} | {e['status']} | {e['seconds']:.0f} | {e['peak_rss_mb']:.0f} |")
-    return "\n".join(rows)
 
 
 def main() -> None:
@@ -42,7 +41,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     results = parser.parse_args().results.resolve()
     readme = (ROOT / "README.md").read_text()
-    for name, render in (("claims", claims), ("figures", figures), ("runtimes", runtimes)):
+    for name, render in (("claims", claims), ("figures", figures)):
         block = f"<!-- BEGIN {name} -->\n{render(results)}\n<!-- END {name} -->"
         readme, n = re.subn(rf"<!-- BEGIN {name} -->.*?<!-- END {name} -->", lambda _: block, readme, flags=re.S)
         if n != 1:
