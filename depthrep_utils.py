@@ -7,6 +7,7 @@ step-size search, metrics (eqs. 6-10), results and the claims record. Each noteb
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import hashlib
 import json
@@ -956,14 +957,12 @@ def exact_inverse(mlp: nn.Module, output: torch.Tensor, dtype: torch.dtype = tor
     return x
 
 
-@torch.no_grad()
 def jacobian(model: nn.Module, a: torch.Tensor) -> torch.Tensor:
-    """Jacobian of the flattened output with respect to the flattened input at ``a`` (batch 1), float64."""
-    model64 = model.double() if next(model.parameters()).dtype != torch.float64 else model
-    x = a.to(torch.float64)
-    with torch.enable_grad():
-        jac = torch.autograd.functional.jacobian(lambda v: model64(v.reshape(x.shape)).flatten(), x.flatten())
-    return jac
+    """Jacobian of the flattened output with respect to the flattened input at ``a`` (batch 1), float64,
+    by forward-mode autodiff (one pass per input direction); ``model`` itself is left unchanged."""
+    model = copy.deepcopy(model).double()
+    x = a.detach().to(torch.float64)
+    return torch.func.jacfwd(lambda v: model(v.reshape(x.shape)).flatten())(x.flatten())
 
 
 def jacobian_rank(model: nn.Module, a: torch.Tensor, rtol: float = 1e-10) -> int:

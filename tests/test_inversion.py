@@ -166,3 +166,16 @@ def test_line_search_extends_past_the_edge_of_the_grid():
     best, table = du.line_search(model, target, [1e-6, 1e-5], steps=20, decay_to=0.0)
     assert best > 1e-5 and len(table) > 2  # the grid was too small; the search went up to find the scale
     assert table[best] == min(table.values()) and table[best] < table[1e-5]
+
+
+def test_exact_inverse_and_jacobian_rank():
+    a = torch.rand(1, 3, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    square = du.make_mlp([48, 48, 48]).double()
+    torch.testing.assert_close(du.exact_inverse(square, square(a)).reshape(a.shape), a)
+    assert du.jacobian_rank(square, a) == 48
+    assert du.jacobian_rank(du.make_mlp([48, 20, 60]), a) == 20  # a narrow layer caps the rank
+    relu = du.make_mlp([48, 48], activation=torch.nn.ReLU)
+    active = int((relu(a.float()) > 0).sum())
+    assert du.jacobian_rank(relu, a) == active  # each zeroed unit removes one direction
+    with pytest.raises(ValueError, match="square"):
+        du.exact_inverse(du.make_mlp([48, 60]), torch.rand(1, 60))

