@@ -781,8 +781,7 @@ def cached(notebook: str, name: str, config: dict, compute: Callable[[], Any]) -
     if path.is_file():
         return torch.load(path, weights_only=False)
     value = compute()
-    with _atomic_path(path) as tmp:
-        torch.save(value, tmp)
+    _save_atomic(value, path)
     write_text(folder / f"{name}-{key}.json", json.dumps(_jsonable(config), indent=2, sort_keys=True) + "\n")
     return value
 

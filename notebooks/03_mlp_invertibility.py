@@ -180,7 +180,7 @@ print(f"condition numbers: layers {[f'{c:.3g}' for c in conds]}, product {cond_p
 fig = du.image_grid({"width-n MLP": [target, a1.float(), a2.float()]},
                     ["a", "a' = a + N(0, 1/20)", f"a'' = O^-1(O(a) + N(0, {OUTPUT_SHIFT:g}))"],
                     {"width-n MLP": ["", f"||a'-a|| = {dist_a1:.3g}", f"||a''-a|| = {dist_a2:.3g} (clipped)"]}, size=2.4)
-fig.suptitle(f"Fig. S2: a tiny output shift moves the exact inverse {dist_a2 / dist_a1:.2g} times farther than a'", y=1.05)
+fig.suptitle(f"Fig. S2: a tiny output shift moves the exact inverse {dist_a2 / dist_a1:.2g} times farther than a'", y=1.12)
 du.save_fig(fig, NB, "figS2_conditioning")
 plt.show()
 

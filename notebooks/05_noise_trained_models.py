@@ -172,7 +172,7 @@ untrained_twin = first_conv(du.load_efficientnet_lite0(trained=False, seed=SEED)
 concentration = {k: float(du.kernel_concentration(w).mean()) for k, w in kernels.items()}
 concentration["ImageNet model's architecture, untrained"] = float(du.kernel_concentration(untrained_twin).mean())
 print({k: round(v, 3) for k, v in concentration.items()})
-fig, axes = plt.subplots(1, 3, figsize=(12, 4.3))
+fig, axes = plt.subplots(1, 3, figsize=(12, 2.8))
 for ax, (kind, w) in zip(axes, kernels.items()):
     w = w[:32]
     w = (w - w.amin(dim=(1, 2, 3), keepdim=True)) / (w.amax(dim=(1, 2, 3), keepdim=True) - w.amin(dim=(1, 2, 3), keepdim=True) + 1e-12)
@@ -183,7 +183,7 @@ for ax, (kind, w) in zip(axes, kernels.items()):
         grid[:, r * (k + 1):r * (k + 1) + k, c * (k + 1):c * (k + 1) + k] = w[i]
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest"), ax.set_axis_off()
     ax.set_title(f"{names[kind]}\n{k}x{k} kernels, concentration {concentration[kind]:.3f}", fontsize=8)
-fig.suptitle("Fig. S5: first-layer kernels (first 32, each scaled to its own range)", y=1.02)
+fig.suptitle("Fig. S5: first-layer kernels (first 32, each scaled to its own range)", y=1.08)
 du.save_fig(fig, NB, "figS5_kernels")
 plt.show()
 
