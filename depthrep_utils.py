@@ -677,7 +677,7 @@ def image_grid(rows: dict[str, Sequence[torch.Tensor | None]], col_titles: Seque
     import matplotlib.pyplot as plt
 
     n_rows, n_cols = len(rows), len(col_titles)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, (size + 0.5) * n_rows + 0.3), squeeze=False)
     for r, (label, images) in enumerate(rows.items()):
         for c in range(n_cols):
             ax = axes[r, c]
