@@ -143,7 +143,7 @@ notes = {names[k].replace(" (", "\n("): ["target"] + [f"m_i={fig10[k][l]['m_i']:
          for k in models}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
 fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; shown clipped to [0, 1])", y=1.03)
-du.save_fig(fig, NB, "fig10_tesla")
+du.save_fig(fig, NB, "fig10_three_models")
 plt.show()
 label = f"ResNet{DEPTH} noise-trained"
 fig = du.image_grid({f"{label}\neq. (4), no blur": [target] + [noise_plain[l]["image"] for l in LAYERS],
