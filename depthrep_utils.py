@@ -822,6 +822,15 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
     return row
 
 
+def check_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
+                numbers: dict, holds: bool, why: str = "") -> bool:
+    """Record a measured claim as 'holds' or 'does not hold', print its row, and return ``holds``."""
+    row = record_claim(claim, text, figure, profile, model, image, sizes, numbers,
+                       "holds" if holds else "does not hold", why)
+    print(f"{claim}: {row['status']}  " + "; ".join(f"{k} = {_fmt(v)}" for k, v in row["numbers"].items()))
+    return bool(holds)
+
+
 def _fmt(v: Any) -> str:
     """Compact number formatting for the claims table."""
     if isinstance(v, float):

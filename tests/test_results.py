@@ -80,3 +80,12 @@ def test_requirements_and_environment_name_the_same_packages():
     assert set(conda) == set(pip)
     for name, version in conda.items():
         assert pip[name].startswith(version), (name, version, pip[name])
+
+
+def test_check_claim_records_the_measured_verdict(results, capsys):
+    kw = dict(text="t", figure="f", profile="quick", model="m", image="i", sizes="s")
+    assert du.check_claim("a", numbers={"x": 1.23456}, holds=True, **kw) is True
+    assert du.check_claim("b", numbers={"x": 2.0}, holds=False, **kw) is False
+    rows = {r["claim"]: r["status"] for r in json.loads((results / "claims.json").read_text())}
+    assert rows == {"a": "holds", "b": "does not hold"}
+    assert "a: holds  x = 1.23" in capsys.readouterr().out
