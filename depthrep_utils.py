@@ -44,6 +44,12 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
+def synchronize(device: torch.device | str) -> None:
+    """Wait for queued GPU work (timings of CUDA code are meaningless without it); no-op on CPU."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and all GPUs) in one call."""
     random.seed(seed)
@@ -382,20 +388,55 @@ def layer_names(model: nn.Module) -> list[str]:
 class Truncated(nn.Module):
     """``O_l``: the model up to and including layer ``l``; nothing after it is part of the module."""
 
-    def __init__(self, graph: nn.Module, node: str, layer: str, normalize: bool) -> None:
+    def __init__(self, graph: nn.Module, node: str, layer: str, normalize: bool, channels_last: bool = False) -> None:
         super().__init__()
         self.graph, self.node, self.layer, self.normalize = graph, node, layer, normalize
+        self.channels_last = channels_last
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.graph(imagenet_normalize(x) if self.normalize else x)[self.node]
+        if self.normalize:
+            x = imagenet_normalize(x)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.graph(x)[self.node]
 
 
-def truncate(model: nn.Module, layer: str, normalize: bool = False) -> Truncated:
+def fold_batchnorm(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """A copy of an fx graph in eval mode in which every BatchNorm that directly follows a convolution is
+    folded into that convolution's weight and bias: the same function up to float rounding, with one
+    pass over the activations fewer per BatchNorm, forward and backward. The original model is untouched."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    graph = copy.deepcopy(torch.fx.GraphModule(graph, copy.deepcopy(graph.graph))).eval()
+    modules = dict(graph.named_modules())
+    for node in list(graph.graph.nodes):
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+            continue
+        conv = node.args[0]
+        if (isinstance(conv, torch.fx.Node) and conv.op == "call_module" and len(conv.users) == 1
+                and isinstance(modules[conv.target], nn.Conv2d) and modules[node.target].track_running_stats):
+            graph.set_submodule(conv.target, fuse_conv_bn_eval(modules[conv.target], modules[node.target]))
+            node.replace_all_uses_with(conv)
+            graph.graph.erase_node(node)
+    graph.graph.lint()
+    graph.recompile()
+    graph.delete_all_unused_submodules()
+    return graph
+
+
+def truncate(model: nn.Module, layer: str, normalize: bool = False, fast: bool = True,
+             compile: bool | str = False) -> Truncated:
     """Return ``O_l`` for a paper layer name (conv1..conv5, conv1_pool), a node or a module name.
 
     Built with ``torchvision.models.feature_extraction``, which keeps only the nodes the layer depends
     on. ``normalize=True`` applies ImageNet mean/std to the input first (the paper's code does not).
     Unknown names raise ``ValueError`` listing the valid ones.
+
+    ``fast`` (default) folds BatchNorm into the convolutions (``fold_batchnorm``) and keeps activations
+    channels-last: 1.3-1.6x faster inversion steps on CPU (``make bench``), equal to the plain graph within
+    float32 rounding (a private copy of the weights; ``fast=False`` shares them with ``model``).
+    ``compile=True`` (or a ``torch.compile`` mode such as ``"reduce-overhead"``, which uses CUDA graphs)
+    compiles the graph; the first steps then take a while.
     """
     from torchvision.models.feature_extraction import create_feature_extractor
 
@@ -408,8 +449,12 @@ def truncate(model: nn.Module, layer: str, normalize: bool = False) -> Truncated
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = create_feature_extractor(model, return_nodes=[node])
-    return freeze(Truncated(graph, node, layer, normalize))
+        graph = create_feature_extractor(model, return_nodes=[node]).eval()
+    if fast:
+        graph = fold_batchnorm(graph).to(memory_format=torch.channels_last)
+    if compile:
+        graph = torch.compile(graph, mode=None if compile is True else compile)
+    return freeze(Truncated(graph, node, layer, normalize, channels_last=fast))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -452,13 +497,14 @@ class Inversion:
     m_i: np.ndarray  # final L2 input distance per run, eq. (10)
     steps: np.ndarray  # iterations at which history was recorded
     history: dict[str, np.ndarray] = field(default_factory=dict)  # m_g, m_i, loss: [len(steps), B]
-    seconds: float = 0.0
+    seconds: float = 0.0  # whole call
+    step_seconds: float = 0.0  # mean wall time of one step of the batch (the loop alone)
 
     def __getitem__(self, i: int) -> "Inversion":
         """The i-th run alone, as if it had been run by itself."""
         return Inversion(self.images[i:i + 1], self.lr[i:i + 1], self.seed[i:i + 1], self.m_g[i:i + 1],
                          self.m_i[i:i + 1], self.steps, {k: v[:, i:i + 1] for k, v in self.history.items()},
-                         self.seconds)
+                         self.seconds, self.step_seconds)
 
 
 def _per_run(value: Any, n: int, what: str) -> list:
@@ -495,6 +541,8 @@ def invert(
     start_std: float = 1 / 20,
     record_every: int = 10,
     on_nonfinite: str = "raise",
+    optimizer: str = "sgd",
+    autocast: torch.dtype | None = None,
     progress: bool | None = None,
     device: torch.device | None = None,
 ) -> Inversion:
@@ -507,6 +555,11 @@ def invert(
     ``eps_n`` is ``lr``, or with ``decay_to`` falls linearly to ``decay_to * lr`` (0.0: the paper's c -> 0).
     ``clamp`` keeps pixels in [0, 1] (off in the paper's code).
 
+    ``optimizer="adam"`` replaces the gradient by Adam's normalised step (betas 0.9, 0.999; step sizes
+    then are in pixel units, ~1e-3..1e-1, the same for every layer); not the paper's procedure, offered
+    because it needs fewer iterations (``make bench``). ``autocast=torch.bfloat16`` runs the forward and
+    backward passes under autocast (fast on GPUs; the final m_g and m_i are computed in full precision).
+
     Runs that differ in ``lr``, ``seed`` or target (``target`` of batch 1 or B) go through the model as
     one batch; each gives what it would give alone. m_g, m_i and the L1 loss are recorded every
     ``record_every`` steps. A NaN/Inf raises ``FloatingPointError`` naming the step size
@@ -517,6 +570,8 @@ def invert(
         raise ValueError(f"steps must be >= 1, got {steps}.")
     if on_nonfinite not in ("raise", "mark"):
         raise ValueError("on_nonfinite must be 'raise' or 'mark'.")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' (the paper's update) or 'adam', got {optimizer!r}.")
     device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
     seeds_in = seed if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
     lrs_in = lr if isinstance(lr, (list, tuple, np.ndarray)) else [lr]
@@ -532,6 +587,9 @@ def invert(
     x = torch.cat([start_image((1, *a.shape[1:]), s, start_mean, start_std, dtype) for s in seeds]).to(device)
     lr_t = torch.as_tensor(lrs, dtype=dtype, device=device).view(-1, 1, 1, 1)
     rec_steps, rec = [], {"m_g": [], "m_i": [], "loss": []}
+    moments = (torch.zeros_like(x), torch.zeros_like(x)) if optimizer == "adam" else None
+    precision = (torch.autocast(device.type, dtype=autocast) if autocast is not None
+                 else contextlib.nullcontext())
 
     def check(values: torch.Tensor, n: int) -> None:
         bad = ~torch.isfinite(values)
@@ -542,19 +600,23 @@ def invert(
                 f"Lower the step size (try eps/10) or turn on clamp."
             )
 
+    synchronize(device)
     t0 = time.perf_counter()
     for n in _progress(range(steps), steps, f"invert {getattr(model, 'layer', '')}", progress):
         frac = n / steps
         x.requires_grad_(True)
-        diff = model(x) - y_b
-        loss = diff.abs().flatten(1).sum(1)
+        with precision:
+            diff = model(x) - y_b
+            loss = diff.abs().sum(dim=tuple(range(1, diff.dim())))  # no flatten: no copy of a channels-last diff
         (g,) = torch.autograd.grad(loss.sum() * loss_scale, x)
+        if moments is not None:
+            g = _adam_direction(g, *moments, n + 1)
         if n % record_every == 0:
             with torch.no_grad():
                 rec_steps.append(n)
-                rec["m_g"].append(diff.detach().flatten(1).norm(dim=1))
+                rec["m_g"].append(diff.detach().flatten(1).float().norm(dim=1))
                 rec["m_i"].append((x.detach() - a_b).flatten(1).norm(dim=1))
-                rec["loss"].append(loss.detach())
+                rec["loss"].append(loss.detach().float())
                 check(loss, n)
         with torch.no_grad():
             eps = lr_t if decay_to is None else lr_t * (1 - frac * (1 - decay_to))
@@ -564,13 +626,24 @@ def invert(
                 x = blur3x3(x, sigma)
             if clamp:
                 x.clamp_(0.0, 1.0)
+    synchronize(device)
+    step_seconds = (time.perf_counter() - t0) / steps
     with torch.no_grad():
         m_g = (model(x) - y_b).flatten(1).norm(dim=1)
         m_i = (x - a_b).flatten(1).norm(dim=1)
     check(m_g, steps)
     history = {k: torch.stack(v).cpu().numpy() for k, v in rec.items()}
     return Inversion(x.detach().cpu(), lrs, seeds, m_g.cpu().numpy(), m_i.cpu().numpy(),
-                     np.asarray(rec_steps), history, time.perf_counter() - t0)
+                     np.asarray(rec_steps), history, time.perf_counter() - t0, step_seconds)
+
+
+@torch.no_grad()
+def _adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int, betas: tuple = (0.9, 0.999),
+                    eps: float = 1e-8) -> torch.Tensor:
+    """Adam's bias-corrected step direction for step n (1-based); updates the moments m1, m2 in place."""
+    m1.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+    m2.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+    return (m1 / (1 - betas[0] ** n)) / ((m2 / (1 - betas[1] ** n)).sqrt_() + eps)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -41,8 +41,11 @@ def test_truncated_model_equals_intermediate_activation_and_stops_there():
     model.maxpool.register_forward_hook(lambda m, i, o: seen.setdefault("conv1_pool", o))
     model(x)
     for layer in ("conv4", "conv1_pool"):
-        truncated = du.truncate(model, layer)
-        torch.testing.assert_close(truncated(x), seen[layer], rtol=0, atol=0)
+        torch.testing.assert_close(du.truncate(model, layer, fast=False)(x), seen[layer], rtol=0, atol=0)
+        fast = du.truncate(model, layer)  # BatchNorm folded into the convolutions, channels-last
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+        torch.testing.assert_close(fast(x), seen[layer], rtol=1e-4, atol=1e-5 * seen[layer].abs().max().item())
+    assert model.bn1.training is False and isinstance(model.layer1[0].bn1, torch.nn.BatchNorm2d)  # untouched
     kept = {name for name, _ in du.truncate(model, "conv4").graph.named_modules()}
     assert not any(k.startswith(("layer4", "fc", "avgpool")) for k in kept), kept
     assert any(k.startswith("layer3") for k in kept)
