@@ -1,0 +1,346 @@
+"""Benchmark of inversion steps (`make bench`): the paper's naive loop, this project's path, the floor.
+
+    python scripts/bench.py                       # full run on the current device -> results/bench.json
+    python scripts/bench.py --sizes 64 --layers conv2 --batches 1 2 --steps 2 --no-iterations  # smoke
+
+For ResNet50 (untrained: the same arithmetic as trained, and no download needed) at each size, layer and
+batch of step sizes it measures, in one process and on one device, seconds per inversion step of
+  * naive:   the loop of the paper's code - parameters requiring gradients (accumulated every step), the
+             whole model written out up to the layer, ``loss.backward()``, torchvision's gaussian_blur;
+  * project: ``depthrep_utils.invert`` on ``truncate(...)`` (frozen, BatchNorm folded, channels-last),
+             B step sizes in one batch;
+  * floor:   forward FLOPs to the layer (torch's FLOP counter) x 2 (the input gradient costs about one
+             more forward) over the matrix-multiply rate measured here, in this run.
+Naive runs one step size at a time, so its cost for B step sizes is B times its single-run step. Both
+loops run under the same memory allocator setting (``du.reuse_freed_memory``, which ``invert`` turns on),
+so the speed-up counts only what the code does differently. Seconds per step are steady-state (after a
+first step that allocates and selects kernels), the median of ``--repeats`` runs of ``--steps`` steps.
+A check that both loops compute the same thing (same start, step size and blur schedule -> same image)
+is part of every row. Optionally (default on CUDA): torch.compile and bf16 autocast, with bf16's effect
+on m_g. Last, iterations until m_g < m_s at conv4 and conv5 for the paper's update and for Adam.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import ctypes
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import depthrep_utils as du  # noqa: E402
+
+LOSS_SCALE, SIGMAS = 0.15, (2.4, 0.4)  # the paper's code: 0.15 * L1 loss, blur sigma 2.4 -> 0.4
+
+
+# --- measuring ----------------------------------------------------------------------------------------
+
+def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32) -> float:
+    """Best FLOP/s of a large square matrix product on ``device`` (the floor's denominator)."""
+    n = 8192 if device.type == "cuda" else 2048 if dtype == torch.float32 else 512  # CPU bf16 is slow
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    best = float("inf")
+    for i in range(8):
+        du.synchronize(device)
+        t = time.perf_counter()
+        a @ b
+        du.synchronize(device)
+        best = min(best, time.perf_counter() - t) if i >= 2 else best
+    return 2 * n ** 3 / best
+
+
+def forward_flops(model: nn.Module, x: torch.Tensor) -> int:
+    """FLOPs of one forward pass, counted by torch (convolutions and matrix products)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x)
+    return counter.get_total_flops()
+
+
+class PeakMemory:
+    """Peak memory of the code inside: allocated GPU memory on CUDA; on CPU the rise of the process's
+    resident set over its value at entry (sampled every millisecond, after returning freed heap to the OS)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.mib = device, 0.0
+
+    def __enter__(self) -> "PeakMemory":
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.start = torch.cuda.memory_allocated(self.device)
+            return self
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
+        self.start = self.peak = _rss()
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, _rss())
+            time.sleep(0.001)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.device.type == "cuda":
+            self.mib = (torch.cuda.max_memory_allocated(self.device) - self.start) / 2 ** 20
+        else:
+            self.running = False
+            self.thread.join()
+            self.mib = (self.peak - self.start) / 2 ** 20
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# --- the two loops ----------------------------------------------------------------------------------
+
+class NaiveResNet(nn.Module):
+    """The paper code's model wrapper: the stem and residual stages written out, stopping at the layer."""
+
+    def __init__(self, resnet: nn.Module, stages: int) -> None:
+        super().__init__()
+        self.resnet, self.stages = resnet, stages
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.resnet
+        x = r.maxpool(r.relu(r.bn1(r.conv1(x))))
+        for i in range(1, self.stages + 1):
+            x = getattr(r, f"layer{i}")(x)
+        return x
+
+
+def naive_loop(model: nn.Module, target_embedding: torch.Tensor, x: torch.Tensor, steps: int,
+               lr: float) -> tuple[torch.Tensor, float]:
+    """The paper's update, written as its code does it; returns the image and seconds per step."""
+    device = x.device
+    for i in range(steps):
+        if i == 1:  # steady state: as in du.invert, the first step is not timed
+            du.synchronize(device)
+            t = time.perf_counter()
+        x = x.detach()
+        x.requires_grad = True
+        loss = LOSS_SCALE * torch.sum(torch.abs(target_embedding - model(x)))
+        loss.backward()  # also fills (and accumulates) every parameter's .grad, as in the paper's code
+        x = x.detach() - lr * x.grad
+        sigma = SIGMAS[0] * (steps - i) / steps + SIGMAS[1] * i / steps
+        x = torchvision.transforms.functional.gaussian_blur(x, 3, sigma=sigma)
+    du.synchronize(device)
+    return x, (time.perf_counter() - t) / (steps - 1)
+
+
+def project_loop(model: nn.Module, target: torch.Tensor, steps: int, lrs: list[float],
+                 **kwargs: object) -> du.Inversion:
+    """This project's path: ``du.invert`` with the paper's blur schedule and loss scale."""
+    return du.invert(model, target, steps, lrs, blur=True, blur_sigma=SIGMAS[0], blur_sigma_end=SIGMAS[1],
+                     loss_scale=LOSS_SCALE, record_every=steps, on_nonfinite="mark", progress=False, **kwargs)
+
+
+def median_step(run_once: object, repeats: int) -> float:
+    """Median over ``repeats`` of a callable that returns seconds per step (after one warm-up call)."""
+    run_once()
+    return statistics.median(run_once() for _ in range(repeats))
+
+
+# --- the benchmark ------------------------------------------------------------------------------------
+
+def step_sizes(batch: int) -> list[float]:
+    """B step sizes spread over 1e-3..1e-1 (the range a line search covers; the value does not change the cost)."""
+    return [float(v) for v in torch.logspace(-3, -1, batch)] if batch > 1 else [0.01]
+
+
+def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespace, device: torch.device,
+                rates: dict) -> list[dict]:
+    """All rows for one size and layer."""
+    target = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device)
+    fast = du.truncate(resnet, layer)
+    flops = forward_flops(du.truncate(resnet, layer, fast=False), target)
+    floor_1 = 2 * flops / rates["float32"]
+
+    naive = NaiveResNet(copy.deepcopy(resnet).requires_grad_(True), int(layer[-1]) - 1).eval()
+    with torch.no_grad():
+        y_naive = naive(target)
+    start = du.start_image(target.shape, 0).to(device)
+    with PeakMemory(device) as mem:
+        naive_s = median_step(lambda: naive_loop(naive, y_naive, start, args.steps, 0.01)[1], args.repeats)
+    # Same start, step size and schedule through both loops: the same images up to float32 rounding, which
+    # can flip the odd ReLU unit sitting at its kink (then that unit's share of the gradient differs).
+    a_naive, _ = naive_loop(naive, y_naive, start, args.steps, 0.01)
+    a_project = project_loop(fast, target, args.steps, [0.01]).images
+    agreement = float((a_naive.cpu() - a_project).norm() / (a_naive.cpu() - start.cpu()).norm())
+    rows = [dict(case="naive", size=size, layer=layer, batch=1, seconds_per_step=naive_s, floor_seconds=floor_1,
+                 forward_gflop=flops / 1e9, peak_mib=mem.mib)]
+    del naive
+
+    variants = [("project", fast, {}, "float32")]
+    if args.compile:
+        variants.append(("project+compile", du.truncate(resnet, layer, compile=args.compile_mode), {}, "float32"))
+    if args.bf16:
+        variants.append(("project+bf16", fast, dict(autocast=torch.bfloat16), "bfloat16"))
+    for name, model, kwargs, dtype in variants:
+        for batch in args.batches:
+            lrs = step_sizes(batch)
+            with PeakMemory(device) as mem:
+                first = time.perf_counter()
+                project_loop(model, target, 1, lrs, **kwargs)  # warm-up (compilation happens here)
+                warmup = time.perf_counter() - first
+                seconds = statistics.median(project_loop(model, target, args.steps, lrs, **kwargs).step_seconds
+                                            for _ in range(args.repeats))
+            rows.append(dict(case=name, size=size, layer=layer, batch=batch, seconds_per_step=seconds,
+                             floor_seconds=batch * 2 * flops / rates[dtype], forward_gflop=flops / 1e9,
+                             peak_mib=mem.mib, warmup_seconds=warmup,
+                             agreement_with_naive=agreement if name == "project" and batch == 1 else None))
+    for row in rows:
+        row.update(device=str(device), ratio_to_floor=row["seconds_per_step"] / row["floor_seconds"],
+                   seconds_per_run_step=row["seconds_per_step"] / row["batch"],
+                   speedup_over_naive=naive_s * row["batch"] / row["seconds_per_step"])
+    if args.bf16:
+        rows[-1]["bf16_m_g"] = bf16_accuracy(fast, target, args.accuracy_steps)
+    return rows
+
+
+def bf16_accuracy(model: nn.Module, target: torch.Tensor, steps: int) -> dict:
+    """m_g after ``steps`` of eq. (5) in float32 and under bf16 autocast, from the same start."""
+    full = project_loop(model, target, steps, [0.01]).m_g[0]
+    half = project_loop(model, target, steps, [0.01], autocast=torch.bfloat16).m_g[0]
+    return dict(steps=steps, float32=float(full), bfloat16=float(half), relative_change=float(half / full - 1))
+
+
+def iterations_to_threshold(resnet: nn.Module, size: int, budget: int, device: torch.device) -> list[dict]:
+    """Iterations until m_g < m_s (eq. 4 from a_0, eps from a line search, decaying to 0 over ``budget``
+    steps as in the notebooks) at conv4 and conv5 on the Dalmatian image, for the paper's update and Adam."""
+    target, source = du.load_image("dalmatian", size)
+    target = target.to(device)
+    grids = {"sgd": [0.125, 0.031, 0.0079, 0.002], "adam": [0.1, 0.03, 0.01, 0.003]}
+    rows = []
+    for layer in ("conv4", "conv5"):
+        model = du.truncate(resnet, layer)
+        for optimizer, grid in grids.items():
+            lr, _ = du.line_search(model, target, grid, 30, decay_to=0.0, optimizer=optimizer, progress=False)
+            run = du.invert(model, target, budget, lr, decay_to=0.0, optimizer=optimizer, record_every=5,
+                            progress=False)
+            m_s = float(du.distances(model, target, run.images)["m_s"][0])
+            below = [int(n) for n, m in zip(run.steps, run.history["m_g"][:, 0]) if m < m_s]
+            iterations = below[0] if below else None
+            rows.append(dict(layer=layer, optimizer=optimizer, size=size, image=source, lr=lr, budget=budget,
+                             m_s=m_s, m_g=float(run.m_g[0]), m_i=float(run.m_i[0]), iterations=iterations,
+                             seconds=None if iterations is None else iterations * run.step_seconds))
+            reached = "not within budget" if iterations is None else f"{iterations} ({rows[-1]['seconds']:.1f} s)"
+            print(f"  {layer} {optimizer:4} eps {lr:<8.3g} m_s {m_s:8.3f}  final m_g {run.m_g[0]:8.3f}  "
+                  f"iterations to m_g < m_s: {reached}", flush=True)
+    return rows
+
+
+def verdicts(rows: list[dict], device: torch.device) -> list[dict]:
+    """The issue's targets, each with the measured value and whether it is met."""
+    def row(case: str, size: int, layer: str, batch: int) -> dict | None:
+        return next((r for r in rows if (r["case"], r["size"], r["layer"], r["batch"]) == (case, size, layer, batch)),
+                    None)
+
+    out = []
+    main = row("project", 299, "conv4", 1)
+    if main and device.type == "cpu":
+        out += [dict(target="conv4 @ 299 px, batch 1: speed-up over naive >= 1.6", value=main["speedup_over_naive"],
+                     met=main["speedup_over_naive"] >= 1.6),
+                dict(target="conv4 @ 299 px, batch 1: time / floor <= 1.3", value=main["ratio_to_floor"],
+                     met=main["ratio_to_floor"] <= 1.3)]
+    for r in rows:
+        single = row("project", r["size"], r["layer"], 1)
+        if r["case"] == "project" and r["batch"] > 1 and single:
+            out.append(dict(target=f"{r['layer']} @ {r['size']} px: batch {r['batch']} costs per run <= batch 1",
+                            value=r["seconds_per_run_step"] / single["seconds_per_step"],
+                            met=r["seconds_per_run_step"] <= single["seconds_per_step"]))
+            if device.type == "cuda" and r["batch"] == 16:
+                out.append(dict(target=f"{r['layer']} @ {r['size']} px: batch 16 step <= 2.5 x batch 1 step",
+                                value=r["seconds_per_step"] / single["seconds_per_step"],
+                                met=r["seconds_per_step"] <= 2.5 * single["seconds_per_step"]))
+    return out
+
+
+def print_row(r: dict) -> None:
+    print(f"{r['case']:16} {r['size']:5} {r['layer']:6} {r['batch']:5} {r['seconds_per_step']:10.4f} "
+          f"{r['seconds_per_run_step']:10.4f} {r['floor_seconds']:9.4f} {r['ratio_to_floor']:7.2f} "
+          f"{r['speedup_over_naive']:8.2f} {r['peak_mib']:9.0f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[299, 128])
+    parser.add_argument("--layers", nargs="+", default=["conv2", "conv4", "conv5"])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--steps", type=int, default=4, help="steps per timed repeat (>= 2; the first is not timed)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per case (the median is kept)")
+    parser.add_argument("--device", default=None, help="default: CUDA, else MPS, else CPU")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                        help="also time torch.compile (default: on CUDA only)")
+    parser.add_argument("--compile-mode", default=True, help="torch.compile mode, e.g. reduce-overhead")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="also time bf16 autocast and its effect on m_g (default: on CUDA only)")
+    parser.add_argument("--accuracy-steps", type=int, default=100, help="steps for the bf16 m_g comparison")
+    parser.add_argument("--iterations", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure iterations to m_g < m_s at conv4 and conv5")
+    parser.add_argument("--iterations-size", type=int, default=None, help="default: 128 on CPU, 299 on GPU")
+    parser.add_argument("--iterations-budget", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=du.results_root() / "bench.json")
+    args = parser.parse_args()
+    device = torch.device(args.device) if args.device else du.get_device()
+    args.compile = device.type == "cuda" if args.compile is None else args.compile
+    args.bf16 = device.type == "cuda" if args.bf16 is None else args.bf16
+    args.batches = sorted(set(args.batches) | {1})
+    if args.steps < 2:
+        parser.error("--steps must be at least 2: the first step of every run is not timed")
+
+    heap_reuse = device.type == "cpu" and du.reuse_freed_memory()
+    rates = {"float32": matmul_rate(device)}
+    if args.bf16:
+        rates["bfloat16"] = matmul_rate(device, torch.bfloat16)
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, heap reuse {heap_reuse}; "
+          "matrix multiply " + ", ".join(f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in rates.items()), flush=True)
+    report = dict(device=str(device), device_name=torch.cuda.get_device_name(device) if device.type == "cuda"
+                  else platform.processor() or platform.machine(), torch=torch.__version__,
+                  threads=torch.get_num_threads(), heap_reuse=heap_reuse, matmul_flops_per_second=rates, steps=args.steps,
+                  repeats=args.repeats, model="ResNet50 (untrained)", rows=[], iterations=[], targets=[])
+    print(f"{'case':16} {'size':>5} {'layer':6} {'batch':>5} {'s/step':>10} {'s/run-step':>10} {'floor s':>9} "
+          f"{'x floor':>7} {'speed-up':>8} {'peak MiB':>9}")
+    resnet = du.load_resnet(50).to(device)
+    for size in args.sizes:
+        for layer in args.layers:
+            rows = bench_layer(resnet, size, layer, args, device, rates)
+            for r in rows:
+                print_row(r)
+            print(f"  {layer} @ {size}: after {args.steps} steps from the same start, the naive and project images "
+                  f"differ by {rows[1]['agreement_with_naive']:.1e} of the distance moved", flush=True)
+            if "bf16_m_g" in rows[-1]:
+                print(f"  bf16 m_g after {args.accuracy_steps} steps: {rows[-1]['bf16_m_g']}", flush=True)
+            report["rows"] += rows
+            du.write_json(args.out, report)  # nothing measured is lost if the run stops
+    if args.iterations:
+        size = args.iterations_size or (128 if device.type == "cpu" else 299)
+        print(f"iterations to m_g < m_s ({size} px, eq. 4, eps decaying to 0 over {args.iterations_budget} steps):")
+        report["iterations"] = iterations_to_threshold(resnet, size, args.iterations_budget, device)
+    report["targets"] = verdicts(report["rows"], device)
+    for v in report["targets"]:
+        print(f"{'MET' if v['met'] else 'NOT MET':8} {v['target']}: {v['value']:.2f}")
+    du.write_json(args.out, report)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
