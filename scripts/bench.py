@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torchvision
@@ -153,10 +154,17 @@ def project_loop(model: nn.Module, target: torch.Tensor, steps: int, lrs: list[f
                      loss_scale=LOSS_SCALE, record_every=steps, on_nonfinite="mark", progress=False, **kwargs)
 
 
-def median_step(run_once: object, repeats: int) -> float:
-    """Median over ``repeats`` of a callable that returns seconds per step (after one warm-up call)."""
-    run_once()
-    return statistics.median(run_once() for _ in range(repeats))
+def measure(run: Callable[[int], float], steps: int, repeats: int, device: torch.device) -> dict:
+    """Time ``run(steps)`` (it returns steady-state seconds per step): one warm-up call (compilation, kernel
+    selection), the median of ``repeats`` timed calls, then one more call for peak memory alone, so that
+    the memory sampler does not take CPU time from the timed calls."""
+    first = time.perf_counter()
+    run(2)
+    warmup = time.perf_counter() - first
+    seconds = statistics.median(run(steps) for _ in range(repeats))
+    with PeakMemory(device) as memory:
+        run(2)
+    return dict(seconds_per_step=seconds, warmup_seconds=warmup, peak_mib=memory.mib)
 
 
 # --- the benchmark ------------------------------------------------------------------------------------
@@ -178,15 +186,16 @@ def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespa
     with torch.no_grad():
         y_naive = naive(target)
     start = du.start_image(target.shape, 0).to(device)
-    with PeakMemory(device) as mem:
-        naive_s = median_step(lambda: naive_loop(naive, y_naive, start, args.steps, 0.01)[1], args.repeats)
+    naive_row = measure(lambda steps: naive_loop(naive, y_naive, start, steps, 0.01)[1], args.steps, args.repeats,
+                        device)
+    naive_s = naive_row["seconds_per_step"]
     # Same start, step size and schedule through both loops: the same images up to float32 rounding, which
     # can flip the odd ReLU unit sitting at its kink (then that unit's share of the gradient differs).
     a_naive, _ = naive_loop(naive, y_naive, start, args.steps, 0.01)
     a_project = project_loop(fast, target, args.steps, [0.01]).images
     agreement = float((a_naive.cpu() - a_project).norm() / (a_naive.cpu() - start.cpu()).norm())
-    rows = [dict(case="naive", size=size, layer=layer, batch=1, seconds_per_step=naive_s, floor_seconds=floor_1,
-                 forward_gflop=flops / 1e9, peak_mib=mem.mib)]
+    rows = [dict(case="naive", size=size, layer=layer, batch=1, floor_seconds=floor_1, forward_gflop=flops / 1e9,
+                 **naive_row)]
     del naive
 
     variants = [("project", fast, {}, "float32")]
@@ -197,15 +206,10 @@ def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespa
     for name, model, kwargs, dtype in variants:
         for batch in args.batches:
             lrs = step_sizes(batch)
-            with PeakMemory(device) as mem:
-                first = time.perf_counter()
-                project_loop(model, target, 1, lrs, **kwargs)  # warm-up (compilation happens here)
-                warmup = time.perf_counter() - first
-                seconds = statistics.median(project_loop(model, target, args.steps, lrs, **kwargs).step_seconds
-                                            for _ in range(args.repeats))
-            rows.append(dict(case=name, size=size, layer=layer, batch=batch, seconds_per_step=seconds,
-                             floor_seconds=batch * 2 * flops / rates[dtype], forward_gflop=flops / 1e9,
-                             peak_mib=mem.mib, warmup_seconds=warmup,
+            timing = measure(lambda steps: project_loop(model, target, steps, lrs, **kwargs).step_seconds,
+                             args.steps, args.repeats, device)
+            rows.append(dict(case=name, size=size, layer=layer, batch=batch, floor_seconds=batch * 2 * flops / rates[dtype],
+                             forward_gflop=flops / 1e9, **timing,
                              agreement_with_naive=agreement if name == "project" and batch == 1 else None))
     for row in rows:
         row.update(device=str(device), ratio_to_floor=row["seconds_per_step"] / row["floor_seconds"],

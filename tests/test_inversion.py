@@ -1,4 +1,6 @@
 """Inversion (eqs. 3-5), layers, metrics and the line search."""
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -182,3 +184,50 @@ def test_exact_inverse_and_jacobian_rank():
     assert du.jacobian_rank(relu, a) == active  # each zeroed unit removes one direction
     with pytest.raises(ValueError, match="square"):
         du.exact_inverse(du.make_mlp([48, 60]), torch.rand(1, 60))
+
+
+def test_fast_truncation_computes_the_same_function_and_input_gradient():
+    """BatchNorm folding and channels-last change only rounding: in float64 the embedding and the input
+    gradient of the L1 loss equal the plain graph's to 1e-10 (in float32 a ReLU unit at its kink may flip)."""
+    model = du.load_resnet(18).double()
+    target, start = (torch.rand(1, 3, 48, 48, dtype=torch.float64, generator=torch.Generator().manual_seed(s))
+                     for s in (0, 1))
+    grads = []
+    for fast in (False, True):
+        model_l = du.truncate(model, "conv4", fast=fast)
+        x = start.clone().requires_grad_(True)
+        loss = (model_l(x) - model_l(target)).abs().sum()
+        grads.append(torch.autograd.grad(loss, x)[0])
+    assert grads[0].abs().max() > 0
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-10, atol=1e-10 * grads[0].abs().max().item())
+
+
+def test_adam_takes_steps_of_the_step_size_in_pixel_units():
+    model = du.truncate(du.load_resnet(18), "conv2")
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    start = du.start_image(target.shape, 0)
+    one = du.invert(model, target, 1, [0.01, 0.001], optimizer="adam")
+    moved = (one.images - start).abs().flatten(1).amax(1)  # Adam's first step is eps * sign(g)
+    np.testing.assert_allclose(moved.numpy(), [0.01, 0.001], rtol=1e-3)
+    run = du.invert(model, target, 60, 0.01, optimizer="adam", decay_to=0.0, record_every=59)
+    assert run.history["m_g"][-1, 0] < 0.5 * run.history["m_g"][0, 0]
+    with pytest.raises(ValueError, match="optimizer"):
+        du.invert(model, target, 1, 0.01, optimizer="lbfgs")
+
+
+def test_bf16_autocast_runs_and_reports_full_precision_distances():
+    model = du.truncate(du.load_resnet(18), "conv2")
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    full = du.invert(model, target, 20, 0.01, record_every=5)
+    half = du.invert(model, target, 20, 0.01, record_every=5, autocast=torch.bfloat16)
+    assert half.m_g.dtype == np.float32 and half.history["m_g"].dtype == np.float32
+    assert np.all(np.isfinite(half.history["m_g"]))
+    assert abs(half.m_g[0] / full.m_g[0] - 1) < 0.2, (half.m_g, full.m_g)  # bf16 keeps ~3 significant digits
+    assert 0 < full.step_seconds <= full.seconds
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_heap_reuse_is_active_after_an_inversion_on_cpu():
+    model = du.truncate(du.load_resnet(18), "conv1")
+    du.invert(model, torch.rand(1, 3, 16, 16), 1, 0.01)
+    assert du.reuse_freed_memory() is True
