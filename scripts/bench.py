@@ -10,7 +10,7 @@ batch of step sizes it measures, in one process and on one device, seconds per i
   * project: ``depthrep_utils.invert`` on ``truncate(...)`` (frozen, BatchNorm folded, channels-last),
              B step sizes in one batch;
   * floor:   forward FLOPs to the layer (torch's FLOP counter) x 2 (the input gradient costs about one
-             more forward) over the matrix-multiply rate measured here, in this run.
+             more forward) over the matrix-multiply rate, measured right after each timed repeat.
 Naive runs one step size at a time, so its cost for B step sizes is B times its single-run step. Both
 loops run under the same memory allocator setting (``du.reuse_freed_memory``, which ``invert`` turns on),
 so the speed-up counts only what the code does differently. Seconds per step are steady-state (after a
@@ -47,17 +47,17 @@ LOSS_SCALE, SIGMAS = 0.15, (2.4, 0.4)  # the paper's code: 0.15 * L1 loss, blur 
 
 # --- measuring ----------------------------------------------------------------------------------------
 
-def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32) -> float:
+def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32, tries: int = 3) -> float:
     """Best FLOP/s of a large square matrix product on ``device`` (the floor's denominator)."""
     n = 8192 if device.type == "cuda" else 2048 if dtype == torch.float32 else 512  # CPU bf16 is slow
     a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     best = float("inf")
-    for i in range(8):
+    for i in range(tries + 1):
         du.synchronize(device)
         t = time.perf_counter()
         a @ b
         du.synchronize(device)
-        best = min(best, time.perf_counter() - t) if i >= 2 else best
+        best = min(best, time.perf_counter() - t) if i else best  # the first product warms up
     return 2 * n ** 3 / best
 
 
@@ -154,17 +154,24 @@ def project_loop(model: nn.Module, target: torch.Tensor, steps: int, lrs: list[f
                      loss_scale=LOSS_SCALE, record_every=steps, on_nonfinite="mark", progress=False, **kwargs)
 
 
-def measure(run: Callable[[int], float], steps: int, repeats: int, device: torch.device) -> dict:
+def measure(run: Callable[[int], float], steps: int, repeats: int, device: torch.device,
+            dtype: torch.dtype = torch.float32) -> dict:
     """Time ``run(steps)`` (it returns steady-state seconds per step): one warm-up call (compilation, kernel
-    selection), the median of ``repeats`` timed calls, then one more call for peak memory alone, so that
-    the memory sampler does not take CPU time from the timed calls."""
+    selection), then the median of ``repeats`` timed calls, each followed by a measurement of the
+    matrix-multiply rate, so that the floor is taken under the same conditions (a shared machine's speed
+    drifts by 10-20% within minutes); last, one more call for peak memory alone, so that the memory
+    sampler does not take CPU time from the timed calls."""
     first = time.perf_counter()
     run(2)
     warmup = time.perf_counter() - first
-    seconds = statistics.median(run(steps) for _ in range(repeats))
+    seconds, rates = [], []
+    for _ in range(repeats):
+        seconds.append(run(steps))
+        rates.append(matmul_rate(device, dtype))
     with PeakMemory(device) as memory:
         run(2)
-    return dict(seconds_per_step=seconds, warmup_seconds=warmup, peak_mib=memory.mib)
+    return dict(seconds_per_step=statistics.median(seconds), matmul_flops_per_second=statistics.median(rates),
+                warmup_seconds=warmup, peak_mib=memory.mib)
 
 
 # --- the benchmark ------------------------------------------------------------------------------------
@@ -174,13 +181,12 @@ def step_sizes(batch: int) -> list[float]:
     return [float(v) for v in torch.logspace(-3, -1, batch)] if batch > 1 else [0.01]
 
 
-def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespace, device: torch.device,
-                rates: dict) -> list[dict]:
+def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespace,
+                device: torch.device) -> list[dict]:
     """All rows for one size and layer."""
     target = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device)
     fast = du.truncate(resnet, layer)
     flops = forward_flops(du.truncate(resnet, layer, fast=False), target)
-    floor_1 = 2 * flops / rates["float32"]
 
     naive = NaiveResNet(copy.deepcopy(resnet).requires_grad_(True), int(layer[-1]) - 1).eval()
     with torch.no_grad():
@@ -194,24 +200,23 @@ def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespa
     a_naive, _ = naive_loop(naive, y_naive, start, args.steps, 0.01)
     a_project = project_loop(fast, target, args.steps, [0.01]).images
     agreement = float((a_naive.cpu() - a_project).norm() / (a_naive.cpu() - start.cpu()).norm())
-    rows = [dict(case="naive", size=size, layer=layer, batch=1, floor_seconds=floor_1, forward_gflop=flops / 1e9,
-                 **naive_row)]
+    rows = [dict(case="naive", size=size, layer=layer, batch=1, forward_gflop=flops / 1e9, **naive_row)]
     del naive
 
-    variants = [("project", fast, {}, "float32")]
+    variants = [("project", fast, {}, torch.float32)]
     if args.compile:
-        variants.append(("project+compile", du.truncate(resnet, layer, compile=args.compile_mode), {}, "float32"))
+        variants.append(("project+compile", du.truncate(resnet, layer, compile=args.compile_mode), {}, torch.float32))
     if args.bf16:
-        variants.append(("project+bf16", fast, dict(autocast=torch.bfloat16), "bfloat16"))
+        variants.append(("project+bf16", fast, dict(autocast=torch.bfloat16), torch.bfloat16))
     for name, model, kwargs, dtype in variants:
         for batch in args.batches:
             lrs = step_sizes(batch)
             timing = measure(lambda steps: project_loop(model, target, steps, lrs, **kwargs).step_seconds,
-                             args.steps, args.repeats, device)
-            rows.append(dict(case=name, size=size, layer=layer, batch=batch, floor_seconds=batch * 2 * flops / rates[dtype],
-                             forward_gflop=flops / 1e9, **timing,
+                             args.steps, args.repeats, device, dtype)
+            rows.append(dict(case=name, size=size, layer=layer, batch=batch, forward_gflop=flops / 1e9, **timing,
                              agreement_with_naive=agreement if name == "project" and batch == 1 else None))
     for row in rows:
+        row["floor_seconds"] = row["batch"] * 2 * flops / row["matmul_flops_per_second"]
         row.update(device=str(device), ratio_to_floor=row["seconds_per_step"] / row["floor_seconds"],
                    seconds_per_run_step=row["seconds_per_step"] / row["batch"],
                    speedup_over_naive=naive_s * row["batch"] / row["seconds_per_step"])
@@ -312,9 +317,9 @@ def main() -> None:
         parser.error("--steps must be at least 2: the first step of every run is not timed")
 
     heap_reuse = device.type == "cpu" and du.reuse_freed_memory()
-    rates = {"float32": matmul_rate(device)}
+    rates = {"float32": matmul_rate(device, tries=8)}
     if args.bf16:
-        rates["bfloat16"] = matmul_rate(device, torch.bfloat16)
+        rates["bfloat16"] = matmul_rate(device, torch.bfloat16, tries=8)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, heap reuse {heap_reuse}; "
           "matrix multiply " + ", ".join(f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in rates.items()), flush=True)
     report = dict(device=str(device), device_name=torch.cuda.get_device_name(device) if device.type == "cuda"
@@ -326,7 +331,7 @@ def main() -> None:
     resnet = du.load_resnet(50).to(device)
     for size in args.sizes:
         for layer in args.layers:
-            rows = bench_layer(resnet, size, layer, args, device, rates)
+            rows = bench_layer(resnet, size, layer, args, device)
             for r in rows:
                 print_row(r)
             print(f"  {layer} @ {size}: after {args.steps} steps from the same start, the naive and project images "
