@@ -14,7 +14,7 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce test unit nbval sync lab clean $(addprefix reproduce-,$(NAMES))
+.PHONY: setup data reproduce test unit nbval bench sync lab clean $(addprefix reproduce-,$(NAMES))
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ nbval: setup
 	DEPTHREP_RESULTS=$(TEST_RESULTS) DEPTHREP_HEADLESS=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 test: unit nbval
+
+# Seconds per inversion step: the paper's naive loop vs this project's path vs the FLOP floor, on the
+# current device (GPU if there is one) -> results/bench.json; about 7 min on 2 CPU cores. BENCH_ARGS
+# passes options, e.g. BENCH_ARGS="--sizes 128 --no-iterations"; see scripts/bench.py --help.
+bench: setup
+	DEPTHREP_RESULTS=$(abspath $(RESULTS)) $(PY) scripts/bench.py $(BENCH_ARGS)
 
 sync: setup
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)

@@ -1,9 +1,11 @@
-"""Copy the claims table and the figure gallery from results/ into README.md (figures to docs/figures/).
+"""Copy the claims table, the figure gallery and the benchmark table from results/ into README.md
+(figures to docs/figures/).
 
     python scripts/update_readme.py [--results results]
 
 Each section of README.md between `<!-- BEGIN name -->` and `<!-- END name -->` is replaced; run after
-`make reproduce` so the README shows what was measured.
+`make reproduce` (claims, figures) or `make bench` (bench) so the README shows what was measured. A
+section whose results are missing is left as it is.
 """
 from __future__ import annotations
 
@@ -18,15 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def claims(results: Path) -> str:
+def claims(results: Path) -> str | None:
     import depthrep_utils as du
 
+    if not (results / "claims.json").exists():
+        return None
     text = du.render_claims(json.loads((results / "claims.json").read_text()))
     return text.split("\n", 4)[-1].strip()  # drop the title and intro lines
 
 
-def figures(results: Path) -> str:
+def figures(results: Path) -> str | None:
     """Copy every results/<notebook>/*.png to docs/figures/ (committed, so GitHub shows them) and link it."""
+    if not any(results.glob("*/*.png")):
+        return None
     lines = []
     for png in sorted(results.glob("*/*.png")):
         copy = ROOT / "docs" / "figures" / f"{png.parent.name}__{png.name}"
@@ -36,13 +42,46 @@ def figures(results: Path) -> str:
     return "\n".join(lines)
 
 
+def bench(results: Path) -> str | None:
+    """The rows, targets and iteration counts of results/bench.json (written by scripts/bench.py)."""
+    path = results / "bench.json"
+    if not path.exists():
+        return None
+    b = json.loads(path.read_text())
+    lines = [f"Device: {b['device']} ({b['device_name']}, {b['threads']} threads), torch {b['torch']}, {b['model']}; "
+             f"best matrix-multiply rate {b['matmul_flops_per_second']['float32'] / 1e9:.0f} GFLOP/s (float32). "
+             f"Seconds per step: median of {b['repeats']} runs of {b['steps']} steps, after the first step.", "",
+             "| case | px | layer | batch | s / step | s / run-step | floor s | x floor | speed-up vs naive | peak MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in b["rows"]:
+        lines.append(f"| {r['case']} | {r['size']} | {r['layer']} | {r['batch']} | {r['seconds_per_step']:.3f} | "
+                     f"{r['seconds_per_run_step']:.3f} | {r['floor_seconds']:.3f} | {r['ratio_to_floor']:.2f} | "
+                     f"{r['speedup_over_naive']:.2f} | {r['peak_mib']:.0f} |")
+    lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
+    lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else '**no**'} |" for t in b["targets"]]
+    if b["iterations"]:
+        it = b["iterations"][0]
+        lines += ["", f"Iterations until m_g < m_s ({it['image']}, {it['size']} px, eq. 4, eps from a line search and "
+                  f"decaying to 0 over {it['budget']} steps):", "",
+                  "| layer | update | eps | m_s | final m_g | iterations | seconds |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for r in b["iterations"]:
+            reached = ("not reached", "-") if r["iterations"] is None else (r["iterations"], f"{r['seconds']:.1f}")
+            name = "paper (gradient step)" if r["optimizer"] == "sgd" else "Adam (optional)"
+            lines.append(f"| {r['layer']} | {name} | {r['lr']:.3g} | {r['m_s']:.1f} | {r['m_g']:.1f} | "
+                         f"{reached[0]} | {reached[1]} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     results = parser.parse_args().results.resolve()
     readme = (ROOT / "README.md").read_text()
-    for name, render in (("claims", claims), ("figures", figures)):
-        block = f"<!-- BEGIN {name} -->\n{render(results)}\n<!-- END {name} -->"
+    for name, render in (("claims", claims), ("figures", figures), ("bench", bench)):
+        text = render(results)
+        if text is None:
+            continue
+        block = f"<!-- BEGIN {name} -->\n{text}\n<!-- END {name} -->"
         readme, n = re.subn(rf"<!-- BEGIN {name} -->.*?<!-- END {name} -->", lambda _: block, readme, flags=re.S)
         if n != 1:
             raise SystemExit(f"README.md has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' section")
