@@ -434,7 +434,7 @@ def truncate(model: nn.Module, layer: str, normalize: bool = False, fast: bool =
     Unknown names raise ``ValueError`` listing the valid ones.
 
     ``fast`` (default) folds BatchNorm into the convolutions (``fold_batchnorm``) and keeps activations
-    channels-last: 1.2-1.5x faster inversion steps than the plain graph on a 2-core CPU, the same function
+    channels-last: 1.3-1.5x faster inversion steps than the plain graph on a 2-core CPU, the same function
     up to float32 rounding (a private copy of the weights; ``fast=False`` shares them with ``model``).
     ``compile=True`` (or a ``torch.compile`` mode such as ``"reduce-overhead"``, which uses CUDA graphs)
     compiles the graph; the first steps then take a while.
