@@ -971,8 +971,9 @@ def render_claims(rows: list[dict]) -> str:
 
 
 class Explorer:
-    """Sliders for layer, step size (log scale), iterations, blur and trained/untrained; ``run()`` inverts
-    and shows a_g beside the target, the m_g / m_s / m_i readout and the distance curves.
+    """Sliders for layer, step size (log scale), iterations, blur, trained/untrained and the update (the
+    paper's gradient step, or Adam: step sizes then in pixel units, ~0.01-0.1); ``run()`` inverts and
+    shows a_g beside the target, the m_g / m_s / m_i readout and the distance curves.
 
     ``models`` maps an architecture name to ``loader(trained: bool) -> nn.Module``; ``normalize`` names the
     architectures whose inputs get ImageNet mean/std. ``last`` holds the numbers of the latest run.
@@ -990,10 +991,12 @@ class Explorer:
         self.lr = w.FloatLogSlider(value=lr, base=10, min=-5, max=0.5, step=0.05, description="step size")
         self.steps = w.IntSlider(value=steps, min=10, max=3000, step=10, description="iterations")
         self.blur = w.Checkbox(value=blur, description="blur (eq. 5)")
+        self.optimizer = w.ToggleButtons(options=[("paper (gradient step)", "sgd"), ("Adam", "adam")],
+                                         description="update")
         self.button = w.Button(description="Run", button_style="primary")
         self.readout, self.out = w.HTML(), w.Output()
         self.button.on_click(lambda _: self.run())
-        self.widget = w.VBox([w.HBox([self.arch, self.trained]), self.layer, self.lr, self.steps,
+        self.widget = w.VBox([w.HBox([self.arch, self.trained]), self.layer, self.lr, self.steps, self.optimizer,
                               w.HBox([self.blur, self.button]), self.readout, self.out])
         self._loaded: dict[tuple[str, bool], nn.Module] = {}
         self.last: dict | None = None
@@ -1016,14 +1019,15 @@ class Explorer:
             model_l = truncate(self._loaded[(arch, trained)], self.layer.value, normalize=arch in self.normalize)
             steps = int(self.steps.value)
             run = invert(model_l, self.target, steps, float(self.lr.value), blur=self.blur.value, decay_to=0.0,
-                         record_every=max(1, steps // 100))
+                         record_every=max(1, steps // 100), optimizer=self.optimizer.value)
         except (WeightsUnavailableError, FloatingPointError) as err:
             self.readout.value = f"<b style='color:#b00'>{type(err).__name__}</b>: {err}"
             self.last = None
             return None
         d = distances(model_l, self.target, run.images)
         self.last = dict(arch=arch, trained=trained, layer=self.layer.value, lr=float(self.lr.value), steps=steps,
-                         blur=bool(self.blur.value), image=run.images[0], history=run.history, at=run.steps,
+                         blur=bool(self.blur.value), optimizer=self.optimizer.value, image=run.images[0],
+                         history=run.history, at=run.steps,
                          **{k: float(v[0]) for k, v in d.items()})
         verdict = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else "m_g >= m_s"
         self.readout.value = (f"m_g = {self.last['m_g']:.4g} &nbsp; m_s = {self.last['m_s']:.4g} &nbsp; "
