@@ -15,8 +15,8 @@ Naive runs one step size at a time, so its cost for B step sizes is B times its 
 loops run under the same memory allocator setting (``du.reuse_freed_memory``, which ``invert`` turns on),
 so the speed-up counts only what the code does differently. Seconds per step are steady-state (after a
 first step that allocates and selects kernels), the median of ``--repeats`` runs of ``--steps`` steps.
-A check that both loops compute the same thing (same start, step size and blur schedule -> same image)
-is part of every row. Optionally (default on CUDA): torch.compile and bf16 autocast, with bf16's effect
+For each size and layer, a check that both loops compute the same thing (same start, step size and blur
+schedule -> the same image up to float32 rounding) goes with the project's batch-1 row. Optionally (default on CUDA): torch.compile and bf16 autocast, with bf16's effect
 on m_g. Last, iterations until m_g < m_s at conv4 and conv5 for the paper's update and for Adam.
 """
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import copy
 import ctypes
-import json
 import os
 import platform
 import statistics
