@@ -198,13 +198,15 @@ def test_fast_truncation_computes_the_same_function_and_input_gradient():
     model = du.load_resnet(18).double()
     target, start = (torch.rand(1, 3, 48, 48, dtype=torch.float64, generator=torch.Generator().manual_seed(s))
                      for s in (0, 1))
-    grads = []
+    grads, embeddings = [], []
     for fast in (False, True):
         model_l = du.truncate(model, "conv4", fast=fast)
         x = start.clone().requires_grad_(True)
-        loss = (model_l(x) - model_l(target)).abs().sum()
+        embeddings.append(model_l(x))
+        loss = (embeddings[-1] - model_l(target)).abs().sum()
         grads.append(torch.autograd.grad(loss, x)[0])
     assert grads[0].abs().max() > 0
+    torch.testing.assert_close(embeddings[1], embeddings[0], rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(grads[1], grads[0], rtol=1e-10, atol=1e-10 * grads[0].abs().max().item())
 
 
