@@ -1,9 +1,11 @@
-# Two commands on a fresh machine: `make reproduce` (all notebooks, paper profile) and `make test`.
-# Both create the virtual environment first when it is missing or older than requirements.txt.
+# Two commands on a fresh machine: `make reproduce` (all notebooks, the profile that fits this machine:
+# paper on a GPU, else quick; PROFILE=quick|paper asks for one) and `make test`.
+# Both create the virtual environment first when it is missing or older than requirements.txt or
+# pyproject.toml, and install this project into it (editable), so `import depthrep_utils` works anywhere.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PROFILE ?= paper
+PROFILE ?= auto
 RESULTS ?= results
 NB_TIMEOUT ?= 36000
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
@@ -14,12 +16,13 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce test unit nbval bench sync lab clean $(addprefix reproduce-,$(NAMES))
+.PHONY: setup data reproduce reproduce-plan test unit nbval bench sync lab clean $(addprefix reproduce-,$(NAMES))
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
@@ -27,13 +30,18 @@ setup: $(VENV)/.installed
 data: setup
 	$(PY) -c "import depthrep_utils as du; [print(du.fetch_image(n)) for n in du.PAPER_IMAGES]"
 
-# One rule per notebook so `make -j2 reproduce` runs them in parallel. A failing notebook is logged
-# (results/runs.json) and the others still run; `reproduce` then fails naming it.
-$(addprefix reproduce-,$(NAMES)): reproduce-%: setup
-	$(PY) scripts/run_notebook.py notebooks/$*.py --profile $(PROFILE) --results $(RESULTS) --timeout $(NB_TIMEOUT)
+# First the plan: which profile, why, how long (asks before the paper profile on a CPU). Then one rule
+# per notebook, so `make -j2 reproduce` runs two at a time, each kernel with its share of the cores. A
+# failing notebook is logged (results/runs.json) and the others still run; `reproduce` then fails naming
+# it. Ctrl-C stops; the same command again resumes from the cache.
+reproduce-plan: setup
+	@$(PY) scripts/run_notebook.py --plan --profile $(PROFILE) --results $(RESULTS) $(NOTEBOOKS)
+
+$(addprefix reproduce-,$(NAMES)): reproduce-%: reproduce-plan
+	@$(PY) scripts/run_notebook.py notebooks/$*.py --profile $(PROFILE) --results $(RESULTS) --timeout $(NB_TIMEOUT)
 
 reproduce: $(addprefix reproduce-,$(NAMES))
-	$(PY) scripts/run_notebook.py --report --results $(RESULTS) $(NAMES)
+	@$(PY) scripts/run_notebook.py --report --results $(RESULTS) $(NAMES)
 
 unit: setup
 	$(PY) -m pytest tests

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import ctypes
-import fcntl
 import hashlib
 import json
 import math
@@ -66,7 +65,10 @@ def is_interactive() -> bool:
 
 
 def _progress(iterable: Any, total: int, desc: str, show: bool | None) -> Any:
-    """Wrap in a tqdm bar when interactive (or on a terminal), else return the iterable unchanged."""
+    """Wrap in a tqdm bar when interactive (or on a terminal); under ``make reproduce``
+    (``DEPTHREP_PROGRESS=log``) print a progress line every 15 s instead; else return the iterable."""
+    if show is None and os.environ.get("DEPTHREP_PROGRESS") == "log":
+        return _logged(iterable, total, desc)
     if show is None:
         show = is_interactive() or sys.stderr.isatty()
     if not show:
@@ -74,6 +76,17 @@ def _progress(iterable: Any, total: int, desc: str, show: bool | None) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+def _logged(iterable: Any, total: int, desc: str, every: float = 15.0) -> Iterator[Any]:
+    """Yield from ``iterable``, printing ``desc: i/total (s)`` when ``every`` seconds have passed."""
+    t0 = last = time.perf_counter()
+    for i, item in enumerate(iterable):
+        now = time.perf_counter()
+        if now - last >= every:
+            print(f"{desc}: {i}/{total} ({now - t0:.0f} s)", flush=True)
+            last = now
+        yield item
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -895,15 +908,30 @@ CLAIM_STATUSES = ("holds", "does not hold", "not measured")
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``.lock (notebooks may run in parallel under make -j)."""
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``.lock while the block runs (notebooks may run in parallel under
+    make -j). POSIX ``flock``; on Windows ``msvcrt.locking``."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with open(path.with_suffix(".lock"), "a+") as lock:
+        if sys.platform == "win32":
+            import msvcrt
+
+            lock.seek(0)
+            msvcrt.locking(lock.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                lock.seek(0)
+                msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def record_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
@@ -918,7 +946,7 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
                          sizes=sizes, numbers=numbers, status=status, why=why,
                          recorded=time.strftime("%Y-%m-%d %H:%M:%S")))
     path = results_root() / "claims.json"
-    with _locked(path):
+    with locked(path):
         rows = json.loads(path.read_text()) if path.is_file() else []
         rows = [r for r in rows if (r["claim"], r["profile"]) != (claim, profile)] + [row]
         rows.sort(key=lambda r: (r["claim"], r["profile"]))
