@@ -887,20 +887,86 @@ def save_fig(fig: Any, notebook: str, name: str, dpi: int = 110) -> Path:
     return path
 
 
-def cached(notebook: str, name: str, config: dict, compute: Callable[[], Any]) -> Any:
-    """Return ``compute()``, saved under ``results/<notebook>/cache/`` keyed by ``config``.
+def code_version() -> str:
+    """Hash of this project's library source: part of every cache key, so a changed library never gets
+    results that the old code computed."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("depthrep*.py")) + sorted((ROOT / "depthrep").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
-    A rerun with the same configuration loads the saved value instead of recomputing, so an
-    interrupted notebook resumes where it stopped. The configuration is saved beside the value.
+
+def _code_hash(fn: Callable, digest: Any = None, seen: set | None = None) -> str:
+    """Hash of a function's bytecode, constants and names, and of the functions it names that were defined
+    in a notebook or script (``__main__``), recursively: the code a cached value came from."""
+    digest = digest or hashlib.sha256()
+    seen = set() if seen is None else seen
+    code = getattr(fn, "__code__", None)
+    if code is None or code in seen:
+        return digest.hexdigest()[:16]
+    seen.add(code)
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        digest.update(c.co_code + repr(c.co_names).encode())
+        for const in c.co_consts:
+            if hasattr(const, "co_code"):
+                stack.append(const)
+            elif isinstance(const, frozenset):  # its repr's order changes with the hash seed
+                digest.update(repr(sorted(map(repr, const))).encode())
+            else:
+                digest.update(repr(const).encode())
+    scope = {**getattr(fn, "__globals__", {}),
+             **{n: cell.cell_contents for n, cell in zip(code.co_freevars, fn.__closure__ or ())
+                if _cell_full(cell)}}
+    for name in sorted(set(code.co_names) | set(code.co_freevars)):
+        obj = scope.get(name)
+        if callable(obj) and getattr(obj, "__module__", None) == "__main__":
+            _code_hash(obj, digest, seen)
+    return digest.hexdigest()[:16]
+
+
+def _cell_full(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+        return True
+    except ValueError:
+        return False
+
+
+# Types a cache file or checkpoint may hold besides tensors and plain Python values (torch.load with
+# weights_only=True refuses everything else: a results file from someone else never runs code).
+def _safe_globals() -> list:
+    from numpy import dtypes
+
+    reconstruct = getattr(np, "_core", getattr(np, "core", None)).multiarray._reconstruct
+    return [reconstruct, np.ndarray, np.dtype, *[getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType")],
+            Inversion]  # a plain dataclass of arrays: its fields are restored, no code of the file runs
+
+
+def load_safely(path: Path, map_location: Any = None) -> Any:
+    """``torch.load`` without unpickling code (weights_only=True), NumPy arrays allowed."""
+    with torch.serialization.safe_globals(_safe_globals()):
+        return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def cached(notebook: str, name: str, config: dict, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, saved under ``results/<notebook>/cache/`` keyed by ``config`` and the code.
+
+    A rerun with the same configuration and the same code loads the saved value instead of recomputing,
+    so an interrupted notebook resumes where it stopped. The key covers the configuration, the library's
+    source (``code_version``) and the bytecode of ``compute`` and of the notebook functions it calls, so a
+    change to any of them recomputes. The configuration and the code hashes are saved beside the value.
     """
-    key = hashlib.sha256(json.dumps(_jsonable(config), sort_keys=True).encode()).hexdigest()[:16]
+    meta = dict(config=_jsonable(config), library=code_version(), compute=_code_hash(compute))
+    key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
     folder = results_dir(notebook) / "cache"
     path = folder / f"{name}-{key}.pt"
     if path.is_file():
-        return torch.load(path, weights_only=False)
+        return load_safely(path)
     value = compute()
     _save_atomic(value, path)
-    write_text(folder / f"{name}-{key}.json", json.dumps(_jsonable(config), indent=2, sort_keys=True) + "\n")
+    write_text(folder / f"{name}-{key}.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return value
 
 
@@ -1170,8 +1236,13 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
     """
     import torchvision
 
+    import inspect
+
+    training_code = "".join(inspect.getsource(f) for f in (train_on_noise, noise_images, noise_labels,
+                                                           recalibrate_batchnorm))
     config = dict(depth=depth, n_images=n_images, size=size, mean=mean, std=std, n_classes=n_classes,
-                  epochs=epochs, batch=batch, lr=lr, seed=seed, bn_recalibrated=True)
+                  epochs=epochs, batch=batch, lr=lr, seed=seed, bn_recalibrated=True,
+                  code=hashlib.sha256(training_code.encode()).hexdigest()[:16])
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
     folder = results_root() / "models" / f"noise-resnet{depth}-{key}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -1181,14 +1252,14 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
     model = getattr(torchvision.models, f"resnet{depth}")(weights=None, num_classes=n_classes).to(device)
     final, checkpoint = folder / "final.pt", folder / "checkpoint.pt"
     if final.is_file():
-        state = torch.load(final, map_location=device, weights_only=False)
+        state = load_safely(final, map_location=device)
         model.load_state_dict(state["model"])
         return freeze(model), state["log"]
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     log: dict = dict(config=config, loss=[], running_accuracy=[], seconds=0.0)
     start = 0
     if checkpoint.is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        state = load_safely(checkpoint, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         log, start = state["log"], state["epoch"]

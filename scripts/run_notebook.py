@@ -327,6 +327,8 @@ def run(source: Path, profile: str, results: Path, timeout: int, threads: int, o
             entry.update(status="failed", error=f"{type(err).__name__}: {err}")
         finally:
             signal.alarm(0)
+            if km.has_kernel:  # our kernel manager: nbclient leaves its shutdown to us
+                km.shutdown_kernel(now=bool(interrupted))
             signal.signal(signal.SIGINT, previous_sigint)
     entry["seconds"] = round(time.perf_counter() - t0, 1)
     entry["cells"] = progress.cells

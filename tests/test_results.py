@@ -1,5 +1,6 @@
 """Results files, the cache that makes reruns resume, the claims record, and setup consistency."""
 import json
+import os
 import re
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import depthrep_utils as du  # noqa: E402
@@ -64,6 +66,42 @@ def test_cache_resumes_without_recomputing(results):
     du.cached("nb", "thing", {"k": 2}, compute)
     assert len(calls) == 2
     assert len(list((results / "nb" / "cache").glob("thing-*.json"))) == 2
+
+
+def test_cache_key_covers_the_code(results, monkeypatch):
+    """A value computed by other code is never served: a changed compute function or library recomputes."""
+    first = du.cached("nb", "v", {"k": 1}, lambda: {"x": 1.0})
+    assert du.cached("nb", "v", {"k": 1}, lambda: {"x": 1.0}) == first  # same code: served from the cache
+    assert du.cached("nb", "v", {"k": 1}, lambda: {"x": 2.0}) == {"x": 2.0}  # other code: recomputed
+    monkeypatch.setattr(du, "code_version", lambda: "another library")
+    assert du.cached("nb", "v", {"k": 1}, lambda: {"x": 1.0, "new": True}) == {"x": 1.0, "new": True}
+    assert len(list((results / "nb" / "cache").glob("v-*.pt"))) == 3
+
+
+def test_cache_files_are_loaded_without_running_their_code(results, tmp_path):
+    """A results cache from someone else cannot execute code when it is read (weights_only=True)."""
+    import torch
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    value = {"inversion": du.Inversion(torch.zeros(1, 3, 2, 2), *[np.zeros(1)] * 5), "arr": np.arange(3)}
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    du.cached("nb", "ok", {}, compute)
+    loaded = du.cached("nb", "ok", {}, compute)
+    assert calls == [1]
+    assert isinstance(loaded["inversion"], du.Inversion) and loaded["arr"].tolist() == [0, 1, 2]
+    bad = tmp_path / "bad.pt"
+    torch.save({"x": Payload()}, bad)
+    with pytest.raises(Exception, match="Weights only load failed"):
+        du.load_safely(bad)
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_requirements_and_environment_name_the_same_packages():

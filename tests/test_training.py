@@ -18,7 +18,7 @@ def test_interrupted_training_resumes_to_the_same_model(results):
     try:
         du.train_on_noise(**CONFIG, stop_after=1)  # interrupted after one epoch
         checkpoint = next((other / "models").iterdir()) / "checkpoint.pt"
-        assert torch.load(checkpoint, weights_only=False)["epoch"] == 1
+        assert du.load_safely(checkpoint)["epoch"] == 1
         resumed, resumed_log = du.train_on_noise(**CONFIG)  # picks up at epoch 1
     finally:
         os.environ["DEPTHREP_RESULTS"] = str(results)
