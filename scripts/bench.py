@@ -128,7 +128,7 @@ class NaiveResNet(nn.Module):
 
 
 def naive_loop(model: nn.Module, target_embedding: torch.Tensor, x: torch.Tensor, steps: int,
-               lr: float) -> tuple[torch.Tensor, float]:
+               step_size: float) -> tuple[torch.Tensor, float]:
     """The paper's update, written as its code does it; returns the image and seconds per step."""
     device = x.device
     for i in range(steps):
@@ -139,7 +139,7 @@ def naive_loop(model: nn.Module, target_embedding: torch.Tensor, x: torch.Tensor
         x.requires_grad = True
         loss = LOSS_SCALE * torch.sum(torch.abs(target_embedding - model(x)))
         loss.backward()  # also fills (and accumulates) every parameter's .grad, as in the paper's code
-        x = x.detach() - lr * x.grad
+        x = x.detach() - step_size * x.grad
         sigma = SIGMAS[0] * (steps - i) / steps + SIGMAS[1] * i / steps
         x = torchvision.transforms.functional.gaussian_blur(x, 3, sigma=sigma)
     du.synchronize(device)
@@ -241,17 +241,18 @@ def iterations_to_threshold(resnet: nn.Module, size: int, budget: int, device: t
     for layer in ("conv4", "conv5"):
         model = du.truncate(resnet, layer)
         for optimizer, grid in grids.items():
-            lr, _ = du.line_search(model, target, grid, 30, decay_to=0.0, optimizer=optimizer, progress=False)
-            run = du.invert(model, target, budget, lr, decay_to=0.0, optimizer=optimizer, record_every=5,
+            step_size, _ = du.line_search(model, target, grid, 30, decay_to=0.0, optimizer=optimizer,
+                                          progress=False)
+            run = du.invert(model, target, budget, step_size, decay_to=0.0, optimizer=optimizer, record_every=5,
                             progress=False)
             m_s = float(du.distances(model, target, run.images)["m_s"][0])
             below = [int(n) for n, m in zip(run.steps, run.history["m_g"][:, 0]) if m < m_s]
             iterations = below[0] if below else None
-            rows.append(dict(layer=layer, optimizer=optimizer, size=size, image=source, lr=lr, budget=budget,
+            rows.append(dict(layer=layer, optimizer=optimizer, size=size, image=source, step_size=step_size, budget=budget,
                              m_s=m_s, m_g=float(run.m_g[0]), m_i=float(run.m_i[0]), iterations=iterations,
                              seconds=None if iterations is None else iterations * run.step_seconds))
             reached = "not within budget" if iterations is None else f"{iterations} ({rows[-1]['seconds']:.1f} s)"
-            print(f"  {layer} {optimizer:4} eps {lr:<8.3g} m_s {m_s:8.3f}  final m_g {run.m_g[0]:8.3f}  "
+            print(f"  {layer} {optimizer:4} step size {step_size:<8.3g} m_s {m_s:8.3f}  final m_g {run.m_g[0]:8.3f}  "
                   f"iterations to m_g < m_s: {reached}", flush=True)
     return rows
 

@@ -25,8 +25,7 @@ def claims(results: Path) -> str | None:
 
     if not (results / "claims.json").exists():
         return None
-    text = du.render_claims(json.loads((results / "claims.json").read_text()))
-    return text.split("\n", 4)[-1].strip()  # drop the title and intro lines
+    return du.claims_table(json.loads((results / "claims.json").read_text())).strip()
 
 
 def figures(results: Path) -> str | None:
@@ -61,13 +60,13 @@ def bench(results: Path) -> str | None:
     lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else '**no**'} |" for t in b["targets"]]
     if b["iterations"]:
         it = b["iterations"][0]
-        lines += ["", f"Iterations until m_g < m_s ({it['image']}, {it['size']} px, eq. 4, eps from a line search and "
+        lines += ["", f"Iterations until m_g < m_s ({it['image']}, {it['size']} px, eq. 4, step size from a line search and "
                   f"decaying to 0 over {it['budget']} steps):", "",
-                  "| layer | update | eps | m_s | final m_g | iterations | seconds |", "| --- | --- | --- | --- | --- | --- | --- |"]
+                  "| layer | update | step size | m_s | final m_g | iterations | seconds |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in b["iterations"]:
             reached = ("not reached", "-") if r["iterations"] is None else (r["iterations"], f"{r['seconds']:.1f}")
             name = "paper (gradient step)" if r["optimizer"] == "sgd" else "Adam (optional)"
-            lines.append(f"| {r['layer']} | {name} | {r['lr']:.3g} | {r['m_s']:.1f} | {r['m_g']:.1f} | "
+            lines.append(f"| {r['layer']} | {name} | {r.get('step_size', r.get('lr')):.3g} | {r['m_s']:.1f} | {r['m_g']:.1f} | "
                          f"{reached[0]} | {reached[1]} |")
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+import depthrep.assets
 import depthrep_utils as du
 from conftest import SHARED_DATA
 
@@ -22,7 +23,7 @@ needs_mirror = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/da
 def fresh_data(tmp_path, monkeypatch):
     """An empty data folder and an unreachable upstream (a closed port on this machine)."""
     monkeypatch.setenv("DEPTHREP_DATA", str(tmp_path / "data"))
-    monkeypatch.setattr(du, "UPSTREAM", "http://127.0.0.1:9/")
+    monkeypatch.setattr(depthrep.assets, "UPSTREAM", "http://127.0.0.1:9/")
     return tmp_path / "data"
 
 

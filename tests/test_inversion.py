@@ -1,5 +1,6 @@
 """Inversion (eqs. 3-5), layers, metrics and the line search."""
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ def linear_model(n_in: int, n_out: int, orthonormal: bool) -> torch.nn.Module:
 def test_overcomplete_linear_model_is_inverted():
     target = torch.rand(1, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     model = linear_model(108, 300, orthonormal=True)
-    run = du.invert(model, target, steps=3000, lr=0.01, decay_to=0.0)
+    run = du.invert(model, target, steps=3000, step_size=0.01, decay_to=0.0)
     start = du.input_distance(du.start_image(target.shape, 0, dtype=torch.float64), target)[0]
     assert run.m_i[0] < 0.02 * start, (run.m_i, start)
 
@@ -28,7 +29,7 @@ def test_overcomplete_linear_model_is_inverted():
 def test_rank_deficient_model_matches_embedding_but_not_input():
     target = torch.rand(1, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     model = linear_model(108, 40, orthonormal=False)  # rank 40 < 108 inputs
-    run = du.invert(model, target, steps=3000, lr=0.01, decay_to=0.0)
+    run = du.invert(model, target, steps=3000, step_size=0.01, decay_to=0.0)
     d = du.distances(model, target, run.images)
     start = du.input_distance(du.start_image(target.shape, 0, dtype=torch.float64), target)[0]
     assert run.m_g[0] < 0.05 * d["m_s"][0], (run.m_g, d["m_s"])  # embedding matched far better than a'
@@ -65,9 +66,9 @@ def test_batched_runs_equal_separate_runs(blur):
     model = du.truncate(du.load_resnet(18), "conv3")
     targets = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
     kw = dict(steps=12, decay_to=0.0, blur=blur, record_every=4)
-    batched = du.invert(model, targets, lr=[0.05, 0.01], seed=[1, 2], **kw)
-    for i, (lr, seed) in enumerate([(0.05, 1), (0.01, 2)]):
-        alone = du.invert(model, targets[i:i + 1], lr=lr, seed=seed, **kw)
+    batched = du.invert(model, targets, step_size=[0.05, 0.01], seed=[1, 2], **kw)
+    for i, (step_size, seed) in enumerate([(0.05, 1), (0.01, 2)]):
+        alone = du.invert(model, targets[i:i + 1], step_size=step_size, seed=seed, **kw)
         torch.testing.assert_close(batched.images[i:i + 1], alone.images, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(batched[i].history["m_g"], alone.history["m_g"], rtol=1e-4)
     assert batched.history["m_g"].shape == (3, 2) and list(batched.steps) == [0, 4, 8]
@@ -76,7 +77,7 @@ def test_batched_runs_equal_separate_runs(blur):
 def test_history_records_distances_of_the_iterates():
     model = du.truncate(du.load_resnet(18), "conv2")
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    run = du.invert(model, target, steps=5, lr=0.1, record_every=1)
+    run = du.invert(model, target, steps=5, step_size=0.1, record_every=1)
     x0 = du.start_image(target.shape, 0)
     assert run.history["m_i"][0, 0] == pytest.approx(du.input_distance(x0, target)[0], rel=1e-5)
     assert run.history["m_g"][0, 0] == pytest.approx(du.embedding_distance(model, x0, target)[0], rel=1e-4)
@@ -105,15 +106,15 @@ def test_blur_is_a_normalised_gaussian():
 def test_clamp_keeps_pixels_in_unit_range():
     model = du.truncate(du.load_resnet(18), "conv1")
     target = torch.rand(1, 3, 32, 32)
-    run = du.invert(model, target, steps=5, lr=1.0, clamp=True)
+    run = du.invert(model, target, steps=5, step_size=1.0, clamp=True)
     assert run.images.min() >= 0 and run.images.max() <= 1
 
 
 def test_nan_from_too_large_step_size_names_it():
     model = du.truncate(du.load_resnet(18), "conv5")
     target = torch.rand(1, 3, 32, 32)
-    with pytest.raises(FloatingPointError, match=r"eps = 1e\+30"):
-        du.invert(model, target, steps=30, lr=1e30, record_every=1)
+    with pytest.raises(FloatingPointError, match=r"step size 1e\+30"):
+        du.invert(model, target, steps=30, step_size=1e30, record_every=1)
 
 
 def test_line_search_picks_smallest_final_m_g_and_survives_divergence():
@@ -134,22 +135,29 @@ def test_metrics_by_hand():
     assert du.input_distance(a, b)[0] == pytest.approx(torch.sqrt(((a - b) ** 2).sum()).item(), rel=1e-6)
 
 
+def resnet18_at(layer, weights="untrained"):
+    return du.truncate(du.load_resnet(18, weights == "ImageNet"), layer), f"ResNet18, {weights}, {layer}"
+
+
 def test_explorer_runs_from_its_widgets():
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    explorer = du.Explorer(target, {"ResNet18": lambda trained: du.load_resnet(18, trained)},
-                           ["conv1", "conv2", "conv3"], lr=0.1, steps=20)
-    explorer.layer.value, explorer.blur.value = "conv2", False
+    explorer = du.Explorer(target, resnet18_at, {"layer": ["conv1", "conv2", "conv3", "conv4"]}, step_size=0.1,
+                           steps=20)
+    assert type(explorer.controls["layer"]).__name__ == "SelectionSlider"
+    explorer.controls["layer"].value, explorer.blur.value = "conv2", False
     first = explorer.run()
-    assert first["layer"] == "conv2" and first["steps"] == 20 and not first["blur"]
+    assert first["layer"] == "conv2" and first["steps"] == first["steps_run"] == 20 and not first["blur"]
     model_l = du.truncate(du.load_resnet(18), "conv2")
     d = du.distances(model_l, target, first["image"][None])
     assert first["m_g"] == pytest.approx(d["m_g"][0], rel=1e-4) and first["m_i"] == pytest.approx(d["m_i"][0], rel=1e-5)
-    assert "m_g = " in explorer.readout.value
+    assert "m_g = " in explorer.readout.value and explorer.bar.value == 20 and not explorer.button.disabled
     np.testing.assert_allclose(explorer.figure.axes[1].images[0].get_array(), du.to_numpy_image(first["image"]))
-    explorer.lr.value, explorer.steps.value = 0.01, 40
-    explorer.button.click()  # the Run button drives the same path
-    second = explorer.last
-    assert second["steps"] == 40 and second["lr"] == pytest.approx(0.01)
+    assert "ResNet18, untrained, conv2" in explorer.figure.texts[0].get_text()
+    assert "step size 0.1" in explorer.figure.texts[0].get_text()
+    explorer.step_size.value, explorer.steps.value = 0.01, 40
+    explorer.button.click()  # the Run button: the same path, in a background thread
+    second = explorer.wait()
+    assert second["steps"] == 40 and second["step_size"] == pytest.approx(0.01)
     assert not torch.equal(first["image"], second["image"]) and second["m_g"] != first["m_g"]
     assert f"{second['m_i']:.4g}" in explorer.readout.value
     explorer.optimizer.value = "adam"  # Adam's first step moves every pixel by the step size
@@ -160,15 +168,43 @@ def test_explorer_runs_from_its_widgets():
     torch.testing.assert_close(third["image"], direct.images[0])
 
 
-def test_explorer_reports_unavailable_weights(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+def test_explorer_stop_search_and_remembered_step_sizes():
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    chosen = {"conv1": 0.5, "conv3": 0.002}
+    explorer = du.Explorer(target, resnet18_at, {"layer": ["conv1", "conv2", "conv3"]}, steps=200,
+                           chosen=lambda v: chosen.get(v["layer"]))
+    assert explorer.step_size.value == pytest.approx(0.5)  # the notebook's choice for conv1
+    explorer.controls["layer"].value = "conv3"
+    assert explorer.step_size.value == pytest.approx(0.002)
+    explorer.controls["layer"].value = "conv2"  # nothing remembered: the slider stays
+    assert explorer.step_size.value == pytest.approx(0.002)
+    best = explorer.search_step_size()  # the batched line search sets the slider
+    assert explorer.step_size.value == pytest.approx(best) and best in explorer.search_step_sizes
+    stopped = du.invert(explorer._model()[0], target, 200, best, on_step=lambda k: k == 7)  # stops after step 7
+    assert stopped.steps.tolist() == [0] and torch.isfinite(stopped.images).all()
+    explorer.steps.value = 3000
+    explorer.start()
+    deadline = time.time() + 60
+    while explorer.bar.value < 30 and time.time() < deadline:  # the run is under way
+        time.sleep(0.01)
+    assert explorer.button.disabled and not explorer.stop.disabled  # no second run while one goes
+    explorer.stop.click()
+    last = explorer.wait()
+    assert last["steps_run"] < 3000 and "stopped after" in explorer.readout.value
+    assert not explorer.button.disabled and explorer.stop.disabled
 
-    def offline(trained):
-        raise du.WeightsUnavailableError("no weights offline")
 
-    explorer = du.Explorer(torch.rand(1, 3, 32, 32), {"X": offline}, ["conv1"])
-    explorer.trained.value = "ImageNet-trained"
+def test_explorer_reports_unavailable_weights_and_clears_the_figure():
+    def build(weights):
+        if weights == "ImageNet":
+            raise du.WeightsUnavailableError("no weights offline")
+        return du.truncate(du.load_resnet(18), "conv1"), "ResNet18 conv1"
+
+    explorer = du.Explorer(torch.rand(1, 3, 32, 32), build, {"weights": ["untrained", "ImageNet"]}, steps=10)
+    assert explorer.run() is not None and explorer.figure is not None
+    explorer.controls["weights"].value = "ImageNet"
     assert explorer.run() is None and "no weights offline" in explorer.readout.value
+    assert explorer.figure is None and not explorer.out.outputs
 
 
 def test_line_search_extends_past_the_edge_of_the_grid():

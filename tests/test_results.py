@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import depthrep.results  # noqa: E402
 import depthrep_utils as du  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +74,7 @@ def test_cache_key_covers_the_code(results, monkeypatch):
     first = du.cached("nb", "v", {"k": 1}, lambda: {"x": 1.0})
     assert du.cached("nb", "v", {"k": 1}, lambda: {"x": 1.0}) == first  # same code: served from the cache
     assert du.cached("nb", "v", {"k": 1}, lambda: {"x": 2.0}) == {"x": 2.0}  # other code: recomputed
-    monkeypatch.setattr(du, "code_version", lambda: "another library")
+    monkeypatch.setattr(depthrep.results, "code_version", lambda: "another library")
     assert du.cached("nb", "v", {"k": 1}, lambda: {"x": 1.0, "new": True}) == {"x": 1.0, "new": True}
     assert len(list((results / "nb" / "cache").glob("v-*.pt"))) == 3
 

@@ -1,0 +1,213 @@
+"""The interactive explorer widget (JupyterLab, Colab): one for every notebook, core ipywidgets only."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import nn
+
+from depthrep.assets import check_image
+from depthrep.inversion import invert, line_search
+from depthrep.metrics import distances
+from depthrep.models import WeightsUnavailableError
+from depthrep.plots import to_numpy_image
+
+STYLE = {"description_width": "90px"}
+UPDATES = [("paper: gradient step", "sgd"), ("Adam", "adam")]
+
+
+def _control(name: str, spec: Any) -> Any:
+    """A widget from a short spec, as ``ipywidgets.interact`` reads them: a list of options (a slider when
+    there are more than three, buttons otherwise; a dict gives labels), (min, max[, step]) of ints or
+    floats, or a bool."""
+    import ipywidgets as w
+
+    kw = dict(description=name.replace("_", " "), style=STYLE)
+    if isinstance(spec, bool):
+        return w.Checkbox(value=spec, indent=False, **kw)
+    if isinstance(spec, tuple) and all(isinstance(v, int) for v in spec):
+        return w.IntSlider(min=spec[0], max=spec[1], step=spec[2] if len(spec) > 2 else 1, value=spec[0], **kw)
+    if isinstance(spec, tuple):
+        step = spec[2] if len(spec) > 2 else (spec[1] - spec[0]) / 20
+        return w.FloatSlider(min=spec[0], max=spec[1], step=step, value=spec[0], **kw)
+    options = list(spec.items()) if isinstance(spec, dict) else list(spec)
+    if len(options) > 3:
+        return w.SelectionSlider(options=options, **kw)
+    return w.ToggleButtons(options=options, **kw)
+
+
+class Explorer:
+    """Invert interactively: the notebook's own controls choose the model, common ones the run.
+
+    ``controls`` maps a control's name to its spec (see ``_control``: a list of options, a (min, max[, step])
+    range, or a bool; ``values`` overrides the start values). ``build(**values)`` returns the model to invert
+    (truncated at its layer) and a title naming what it is (model, weights, layer ...). Common controls: step
+    size (log scale) with **Search**, which runs the batched line search for the current choice and sets the
+    slider; iterations; blur (eq. 5; leave out with ``blur=None``); the update (the paper's gradient step or
+    Adam). **Run** inverts in a background thread with a progress bar of its own; **Stop** ends the run at
+    the next step. The figure shows the target, a_g and m_g / m_i over the run with m_s; the readout the
+    final m_g, m_s, m_i. ``chosen(values)`` may return the step size the notebook's own search chose for
+    those values: the slider then moves there when the controls change. ``last`` holds the latest run.
+    """
+
+    def __init__(self, target: torch.Tensor, build: Callable[..., tuple[nn.Module, str]], controls: dict[str, Any],
+                 values: dict[str, Any] | None = None, step_size: float = 0.01, steps: int = 100,
+                 blur: bool | None = True, chosen: Callable[[dict], float | None] | None = None,
+                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001), search_steps: int = 50,
+                 ) -> None:
+        import ipywidgets as w
+
+        self.target, self.build, self.chosen = check_image(target, "target"), build, chosen
+        self.search_step_sizes, self.search_steps = list(search_step_sizes), search_steps
+        self.controls = {name: _control(name, spec) for name, spec in controls.items()}
+        for name, value in (values or {}).items():
+            self.controls[name].value = value
+        self.step_size = w.FloatLogSlider(value=step_size, base=10, min=-6, max=3, step=0.05, readout_format=".3g",
+                                          description="step size", style=STYLE)
+        self.steps = w.IntSlider(value=steps, min=10, max=5000, step=10, description="iterations", style=STYLE)
+        self.blur = w.Checkbox(value=bool(blur), description="blur (eq. 5)", indent=False, style=STYLE)
+        self.optimizer = w.ToggleButtons(options=UPDATES, description="update", style=STYLE)
+        self.button = w.Button(description="Run", button_style="primary", icon="play")
+        self.stop = w.Button(description="Stop", disabled=True, icon="stop")
+        self.search = w.Button(description="Search step size", icon="search",
+                               tooltip="batched line search for the current model and layer")
+        self.bar = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="260px"))
+        self.readout, self.out = w.HTML(), w.Output()
+        self.button.on_click(lambda _: self.start())
+        self.stop.on_click(lambda _: self._stop.set())
+        self.search.on_click(lambda _: self.start(search=True))
+        for widget in self.controls.values():
+            widget.observe(lambda _: self._recall(), names="value")
+        self.blur.observe(lambda _: self._recall(), names="value")
+        common = [self.step_size, self.steps] + ([self.blur] if blur is not None else []) + [self.optimizer]
+        self.widget = w.VBox([*self.controls.values(), *common,
+                              w.HBox([self.button, self.stop, self.search, self.bar]), self.readout, self.out])
+        self._built: dict[tuple, tuple[nn.Module, str]] = {}
+        self._stop, self.thread = threading.Event(), None
+        self.last: dict | None = None
+        self.figure: Any = None
+        self._recall()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def values(self) -> dict:
+        return {name: widget.value for name, widget in self.controls.items()} | {"blur": bool(self.blur.value)}
+
+    def _recall(self) -> None:
+        """Move the step size to the value the notebook's own search chose for these controls, if any."""
+        value = self.chosen(self.values()) if self.chosen else None
+        if value:
+            self.step_size.value = float(value)
+
+    def _model(self) -> tuple[nn.Module, str]:
+        key = tuple(sorted((k, str(v)) for k, v in self.values().items() if k != "blur"))
+        if key not in self._built:
+            self._built = {key: self.build(**{k: w.value for k, w in self.controls.items()})}  # keep one model
+        return self._built[key]
+
+    def start(self, search: bool = False) -> threading.Thread:
+        """Run (or search) in a background thread, so Stop and the progress bar stay live; ``wait`` joins it."""
+        if self.thread is not None and self.thread.is_alive():
+            return self.thread
+        self.thread = threading.Thread(target=self.search_step_size if search else self.run, daemon=True)
+        self.thread.start()
+        return self.thread
+
+    def wait(self) -> dict | None:
+        if self.thread is not None:
+            self.thread.join()
+        return self.last
+
+    def _busy(self, busy: bool) -> None:
+        self.button.disabled = self.search.disabled = busy
+        self.stop.disabled = not busy
+        for widget in [*self.controls.values(), self.step_size, self.steps, self.blur, self.optimizer]:
+            widget.disabled = busy
+
+    def _fail(self, err: Exception) -> None:
+        self.readout.value = f"<b style='color:#b00'>{type(err).__name__}</b>: {err}"
+        self.out.outputs = ()
+        self.figure, self.last = None, None
+
+    def search_step_size(self) -> float | None:
+        """The batched line search for the current choice (``search_steps`` steps per step size, at most the
+        run's iterations); the slider moves to the best. Returns it."""
+        self._busy(True)
+        self.readout.value = f"searching {len(self.search_step_sizes)} step sizes (one batch) ..."
+        try:
+            model, _ = self._model()
+            best, table = line_search(model, self.target, self.search_step_sizes,
+                                      min(self.search_steps, int(self.steps.value)), decay_to=0.0,
+                                      blur=bool(self.blur.value), optimizer=self.optimizer.value, progress=False)
+        except (WeightsUnavailableError, FloatingPointError) as err:
+            self._fail(err)
+            return None
+        finally:
+            self._busy(False)
+        self.step_size.value = best
+        self.readout.value = f"best step size {best:.3g} (final m_g after {min(self.search_steps, self.steps.value)}" \
+                             f" steps: " + ", ".join(f"{s:.3g}: {m:.3g}" for s, m in table.items()) + ")"
+        return best
+
+    def run(self) -> dict | None:
+        """Invert with the current settings, update the display, and return (and keep) the numbers."""
+        steps, step_size = int(self.steps.value), float(self.step_size.value)
+        update = next(label for label, value in UPDATES if value == self.optimizer.value)
+        self._busy(True)
+        self._stop.clear()
+        self.bar.max, self.bar.value = steps, 0
+        self.readout.value = "running ..."
+        every = max(1, steps // 100)
+
+        def on_step(k: int) -> bool:
+            if k % every == 0 or k == steps:
+                self.bar.value = k
+            return self._stop.is_set()
+
+        try:
+            model, title = self._model()
+            run = invert(model, self.target, steps, step_size, blur=bool(self.blur.value), decay_to=0.0,
+                         record_every=every, optimizer=self.optimizer.value, on_step=on_step, progress=False)
+        except (WeightsUnavailableError, FloatingPointError) as err:
+            self._fail(err)
+            return None
+        finally:
+            self._busy(False)
+        done = int(self.bar.value)
+        d = distances(model, self.target, run.images)
+        self.last = dict(self.values(), title=title, step_size=step_size, steps=steps, steps_run=done,
+                         optimizer=self.optimizer.value, image=run.images[0], history=run.history, at=run.steps,
+                         **{k: float(v[0]) for k, v in d.items()})
+        matched = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else \
+            "m_g >= m_s: NOT matched, the image says little about the layer"
+        stopped = f" (stopped after {done} of {steps} steps)" if done < steps else ""
+        self.readout.value = (f"m_g = {self.last['m_g']:.4g} &nbsp; m_s = {self.last['m_s']:.4g} &nbsp; "
+                              f"m_i = {self.last['m_i']:.4g} &nbsp; ({matched}; {run.seconds:.1f} s){stopped}")
+        self.figure = self._draw(run, title, f"{update}, step size {step_size:.3g}, {done} steps"
+                                 + (", blur" if self.blur.value else ""))
+        self.out.outputs = ()
+        self.out.append_display_data(self.figure)
+        return self.last
+
+    def _draw(self, run: Any, title: str, how: str) -> Any:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10.5, 3.4))
+        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
+        axes[0].imshow(to_numpy_image(self.target), interpolation="nearest"), axes[0].set_title("target a")
+        axes[1].imshow(to_numpy_image(run.images), interpolation="nearest"), axes[1].set_title("generated a_g")
+        for ax in axes[:2]:
+            ax.set_axis_off()
+        at = [max(int(s), 1) for s in run.steps]
+        axes[2].semilogy(at, run.history["m_g"][:, 0], label="m_g (embedding)")
+        axes[2].semilogy(at, run.history["m_i"][:, 0], label="m_i (input)")
+        axes[2].axhline(self.last["m_s"], color="gray", ls="--", label="m_s (shifted a')")
+        axes[2].set_xlabel("iteration"), axes[2].set_ylabel("L2 distance"), axes[2].legend(fontsize=7)
+        axes[2].set_title("distances over the run")
+        fig.suptitle(f"{title}\n{how}", fontsize=9)
+        fig.tight_layout()
+        return fig

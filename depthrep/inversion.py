@@ -1,0 +1,290 @@
+"""Representation visualization: gradient descent on the input, eqs. (3)-(5), batched; the step-size search."""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from depthrep.assets import check_image
+from depthrep.device import _progress, synchronize
+from depthrep.layers import truncate
+from depthrep.metrics import distances
+
+
+def gaussian_kernel3(sigma: torch.Tensor) -> torch.Tensor:
+    """3x3 Gaussian kernels, one per sigma, normalised to sum 1: shape ``[len(sigma), 3, 3]``."""
+    t = torch.tensor([-1.0, 0.0, 1.0], dtype=sigma.dtype, device=sigma.device)
+    g = torch.exp(-(t[None, :] ** 2) / (2 * sigma[:, None] ** 2))
+    k = g[:, :, None] * g[:, None, :]
+    return k / k.sum(dim=(1, 2), keepdim=True)
+
+
+def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+    """The 3x3 Gaussian convolution N_c of eq. (5), per channel, reflect padding; sigma per image or shared."""
+    n, c = x.shape[:2]
+    s = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1).expand(n)
+    k = gaussian_kernel3(s).repeat_interleave(c, dim=0)[:, None]  # [n*c, 1, 3, 3]
+    y = nn.functional.pad(x.reshape(1, n * c, *x.shape[2:]), (1, 1, 1, 1), mode="reflect")
+    return nn.functional.conv2d(y, k, groups=n * c).reshape(x.shape)
+
+
+def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """a_0 ~ N(mean, std) per pixel, from its own seeded generator (independent of the global seed)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return mean + std * torch.randn(*shape, generator=gen, dtype=dtype)
+
+
+@dataclass
+class Inversion:
+    """Result of ``invert``: generated images a_g, per-run final distances and the recorded history."""
+
+    images: torch.Tensor  # a_g, [B, 3, H, W], on CPU
+    step_size: np.ndarray  # eps_0 per run (the step size; eps in the paper)
+    seed: np.ndarray  # start-image seed per run
+    m_g: np.ndarray  # final L2 embedding distance per run, eq. (6)
+    m_i: np.ndarray  # final L2 input distance per run, eq. (10)
+    steps: np.ndarray  # iterations at which history was recorded
+    history: dict[str, np.ndarray] = field(default_factory=dict)  # m_g, m_i, loss: [len(steps), B]
+    seconds: float = 0.0  # whole call
+    step_seconds: float = 0.0  # mean wall time of one step of the batch, after the first (the loop alone)
+
+    def __getitem__(self, i: int) -> "Inversion":
+        """The i-th run alone, as if it had been run by itself."""
+        return Inversion(self.images[i:i + 1], self.step_size[i:i + 1], self.seed[i:i + 1], self.m_g[i:i + 1],
+                         self.m_i[i:i + 1], self.steps, {k: v[:, i:i + 1] for k, v in self.history.items()},
+                         self.seconds, self.step_seconds)
+
+
+def _per_run(value: Any, n: int, what: str) -> list:
+    """Broadcast a scalar or a length-1/length-n sequence to a list of n values."""
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray, torch.Tensor)) else [value]
+    if len(values) == 1:
+        values = values * n
+    if len(values) != n:
+        raise ValueError(f"{what} has {len(values)} values but the batch has {n} runs.")
+    return values
+
+
+def _batch_size(*sizes: int) -> int:
+    """Common batch size of broadcastable per-run arguments (each 1 or B)."""
+    big = {s for s in sizes if s != 1}
+    if len(big) > 1:
+        raise ValueError(f"Per-run arguments disagree on the number of runs: {sorted(big)}.")
+    return big.pop() if big else 1
+
+
+def invert(
+    model: nn.Module,
+    target: torch.Tensor,
+    steps: int,
+    step_size: float | Sequence[float],
+    seed: int | Sequence[int] = 0,
+    decay_to: float | None = None,
+    blur: bool = False,
+    blur_sigma: float = 2.4,
+    blur_sigma_end: float | None = 0.4,
+    clamp: bool = False,
+    loss_scale: float = 1.0,
+    start_mean: float = 0.7,
+    start_std: float = 1 / 20,
+    record_every: int = 10,
+    on_nonfinite: str = "raise",
+    optimizer: str = "sgd",
+    autocast: torch.dtype | None = None,
+    progress: bool | None = None,
+    on_step: Callable[[int], bool] | None = None,
+    device: torch.device | None = None,
+) -> Inversion:
+    """Generate a_g whose embedding ``model(a_g)`` matches ``model(target)``, by gradient descent on the input.
+
+    From a_0 ~ N(start_mean, start_std), each step takes g = grad of the L1 loss (eq. 3, times
+    ``loss_scale``; the paper's code used 0.15 for ResNets, 0.35 for MLPs, which only rescales eps) and
+    applies eq. (4) ``a - eps_n g`` or, with ``blur``, eq. (5) ``blur3x3(a - eps_n g)``, the blur sigma
+    decaying linearly ``blur_sigma -> blur_sigma_end`` (constant if None; the paper's code used 2.4 -> 0.4).
+    ``eps_n`` is ``step_size``, or with ``decay_to`` falls linearly to ``decay_to * step_size`` (0.0: the
+    paper's c -> 0).
+    ``clamp`` keeps pixels in [0, 1] (off in the paper's code).
+
+    ``optimizer="adam"`` replaces the gradient by Adam's normalised step (betas 0.9, 0.999; step sizes
+    then are in pixel units, ~1e-3..1e-1, the same for every layer); not the paper's procedure, offered
+    because it needs fewer iterations (``make bench``). ``autocast=torch.bfloat16`` runs the forward and
+    backward passes under autocast (fast on GPUs; the final m_g and m_i are computed in full precision).
+
+    Runs that differ in ``step_size``, ``seed`` or target (``target`` of batch 1 or B) go through the model as
+    one batch; each gives what it would give alone. m_g, m_i and the L1 loss are recorded every
+    ``record_every`` steps. A NaN/Inf raises ``FloatingPointError`` naming the step size
+    (``on_nonfinite='mark'`` lets such runs finish as NaN instead, for the line search). ``on_step(k)`` is
+    called after step k (1-based); returning True stops the run there (the explorer's Stop button): the
+    result then holds the image and distances after k steps.
+    """
+    check_image(target, "target")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}.")
+    if on_nonfinite not in ("raise", "mark"):
+        raise ValueError("on_nonfinite must be 'raise' or 'mark'.")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' (the paper's update) or 'adam', got {optimizer!r}.")
+    device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
+    seeds_in = seed if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
+    sizes_in = step_size if isinstance(step_size, (list, tuple, np.ndarray)) else [step_size]
+    b = _batch_size(len(sizes_in), len(seeds_in), target.shape[0])
+    step_sizes = np.asarray(_per_run(sizes_in, b, "step_size"), dtype=np.float64)
+    seeds = np.asarray(_per_run(seeds_in, b, "seed"), dtype=np.int64)
+    dtype = target.dtype
+    a = target.to(device)
+    with torch.no_grad():
+        y_target = model(a)
+    a_b = a.expand(b, *a.shape[1:]) if a.shape[0] == 1 else a
+    y_b = y_target.expand(b, *y_target.shape[1:]) if y_target.shape[0] == 1 else y_target
+    x = torch.cat([start_image((1, *a.shape[1:]), s, start_mean, start_std, dtype) for s in seeds]).to(device)
+    eps_0 = torch.as_tensor(step_sizes, dtype=dtype, device=device).view(-1, 1, 1, 1)
+    rec_steps, rec = [], {"m_g": [], "m_i": [], "loss": []}
+    moments = (torch.zeros_like(x), torch.zeros_like(x)) if optimizer == "adam" else None
+    precision = (torch.autocast(device.type, dtype=autocast) if autocast is not None
+                 else contextlib.nullcontext())
+
+    def check(values: torch.Tensor, n: int) -> None:
+        bad = ~torch.isfinite(values)
+        if on_nonfinite == "raise" and bool(bad.any()):
+            bad_sizes = ", ".join(f"{v:g}" for v in step_sizes[bad.cpu().numpy()])
+            raise FloatingPointError(
+                f"Inversion diverged (NaN/Inf) at step {n} with step size {bad_sizes}. "
+                f"Lower the step size (try a tenth) or turn on clamp."
+            )
+
+    if device.type == "cpu":
+        reuse_freed_memory()
+    synchronize(device)
+    t0 = time.perf_counter()
+    done = 0
+    for n in _progress(range(steps), steps, f"invert {getattr(model, 'layer', '')}", progress):
+        if n == 1:  # steady state starts after the first step (allocations, kernel selection)
+            synchronize(device)
+            t1 = time.perf_counter()
+        frac = n / steps
+        x.requires_grad_(True)
+        with precision:
+            diff = model(x) - y_b
+            loss = diff.abs().sum(dim=tuple(range(1, diff.dim())))  # no flatten: no copy of a channels-last diff
+        (g,) = torch.autograd.grad(loss.sum() * loss_scale, x)
+        if moments is not None:
+            g = _adam_direction(g, *moments, n + 1)
+        if n % record_every == 0:
+            with torch.no_grad():
+                rec_steps.append(n)
+                rec["m_g"].append(diff.detach().flatten(1).float().norm(dim=1))
+                rec["m_i"].append((x.detach() - a_b).flatten(1).norm(dim=1))
+                rec["loss"].append(loss.detach().float())
+                check(loss, n)
+        with torch.no_grad():
+            eps = eps_0 if decay_to is None else eps_0 * (1 - frac * (1 - decay_to))
+            x = x.detach() - eps * g
+            if blur:
+                sigma = blur_sigma if blur_sigma_end is None else blur_sigma + frac * (blur_sigma_end - blur_sigma)
+                x = blur3x3(x, sigma)
+            if clamp:
+                x.clamp_(0.0, 1.0)
+        done = n + 1
+        if on_step is not None and on_step(done):
+            break
+    synchronize(device)
+    step_seconds = (time.perf_counter() - t1) / (done - 1) if done > 1 else time.perf_counter() - t0
+    with torch.no_grad():
+        m_g = (model(x) - y_b).flatten(1).norm(dim=1)
+        m_i = (x - a_b).flatten(1).norm(dim=1)
+    check(m_g, done)
+    history = {k: torch.stack(v).cpu().numpy() for k, v in rec.items()}
+    return Inversion(x.detach().cpu(), step_sizes, seeds, m_g.cpu().numpy(), m_i.cpu().numpy(),
+                     np.asarray(rec_steps), history, time.perf_counter() - t0, step_seconds)
+
+
+def reuse_freed_memory() -> bool:
+    """Keep freed memory in this process's heap for the next allocation (glibc on Linux; once per process).
+
+    By default glibc maps every large block afresh from the OS and returns it on free, so each inversion
+    step page-faults and zero-fills its activations again: a batch-16 ResNet50 step at 299 px ran up to
+    2x slower on CPU (``make bench``). ``invert`` calls this on CPU. The cost: the process's resident
+    memory no longer shrinks after a peak. Returns whether the setting is active.
+    """
+    global _HEAP_REUSE
+    if _HEAP_REUSE is None:
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            m_trim_threshold, m_mmap_max = -1, -4  # mallopt parameters, from glibc's malloc.h
+            _HEAP_REUSE = bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2 ** 30))
+        except (OSError, AttributeError):
+            _HEAP_REUSE = False
+    return _HEAP_REUSE
+
+
+_HEAP_REUSE: bool | None = None
+
+
+@torch.no_grad()
+def _adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int, betas: tuple = (0.9, 0.999),
+                    stabiliser: float = 1e-8) -> torch.Tensor:
+    """Adam's bias-corrected step direction for step n (1-based); updates the moments m1, m2 in place."""
+    m1.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+    m2.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+    return (m1 / (1 - betas[0] ** n)) / ((m2 / (1 - betas[1] ** n)).sqrt_() + stabiliser)
+
+
+def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
+                batch: int = 16, extend: int = 8, **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
+    """Run every step size in ``step_sizes`` (``batch`` at a time, each batch one batched inversion) and
+    return ``(best step size, {step size: final m_g})``; diverged step sizes score ``inf``.
+
+    When the best step size is the largest (or smallest) tried, the grid is extended past that edge by
+    its own ratio, four values at a time, up to ``extend`` times: the right scale differs by orders of
+    magnitude between layers and models. The paper searched at random; a log grid is reproducible.
+    """
+    table: dict[float, float] = {}
+
+    def score(values: Sequence[float]) -> None:
+        values = [float(v) for v in values if float(v) not in table]
+        for i in range(0, len(values), batch):
+            chunk = values[i:i + batch]
+            run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
+            table.update({s: (float(m) if np.isfinite(m) else math.inf) for s, m in zip(chunk, run.m_g)})
+
+    score(step_sizes)
+    grid = sorted(table)
+    ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1)) if len(grid) > 1 else 10.0
+    for _ in range(extend):
+        best = min(table, key=table.__getitem__)
+        if not math.isfinite(table[best]):
+            break
+        if best == max(table):
+            score([best * ratio ** k for k in range(1, 5)])
+        elif best == min(table):
+            score([best / ratio ** k for k in range(1, 5)])
+        else:
+            break
+    best = min(table, key=table.__getitem__)
+    if not math.isfinite(table[best]):
+        raise FloatingPointError(f"Every step size in {sorted(table)} diverged; search smaller values.")
+    return best, dict(sorted(table.items()))
+
+
+def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: int, step_sizes: Sequence[float],
+                    search_steps: int, blur: bool, decay_to: float | None = 0.0, seed: int = 0,
+                    shift_sigma: float = 1 / 20, normalize: bool = False, **invert_kwargs: Any) -> dict:
+    """Representation visualization at one layer: line search over ``step_sizes`` (``search_steps`` each, one
+    batch), then a full run of ``steps`` at the best step size. Returns the generated image, its
+    m_g, m_s, m_i, the chosen step size, the search table and the recorded history."""
+    model_l = truncate(model, layer, normalize=normalize)
+    kw = dict(blur=blur, decay_to=decay_to, seed=seed, **invert_kwargs)
+    best, table = line_search(model_l, target, step_sizes, search_steps, **kw)
+    run = invert(model_l, target, steps, best, **kw)
+    d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
+    return dict(layer=layer, step_size=best, search=table, image=run.images[0], m_g=float(d["m_g"][0]),
+                m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]), steps=run.steps,
+                history={k: v[:, 0] for k, v in run.history.items()}, seconds=run.seconds)

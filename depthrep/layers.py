@@ -1,0 +1,119 @@
+"""Layers: paper names (conv1..conv5) and node names, and O_l, the model truncated at a layer."""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import torch
+from torch import nn
+
+from depthrep.models import freeze, imagenet_normalize
+
+
+# Paper names (original ResNet paper) -> torchvision node names.
+RESNET_LAYERS = {
+    "conv1": "relu",  # stem: 7x7 conv, bn, relu
+    "conv1_pool": "maxpool",  # the stem after max pooling
+    "conv2": "layer1",
+    "conv3": "layer2",
+    "conv4": "layer3",
+    "conv5": "layer4",
+}
+
+
+# EfficientNet-Lite0 at the same strides (1/2 .. 1/32), for the cross-architecture check.
+EFFICIENTNET_LAYERS = {
+    "conv1": "_swish",
+    "conv2": "_blocks.2.add",
+    "conv3": "_blocks.4.add",
+    "conv4": "_blocks.10.add",
+    "conv5": "_blocks.15._bn2",
+}
+
+
+def _aliases(model: nn.Module) -> dict[str, str]:
+    """Paper-style layer names understood for this model family."""
+    name = type(model).__name__
+    return {"ResNet": RESNET_LAYERS, "EfficientNet": EFFICIENTNET_LAYERS}.get(name, {})
+
+
+def layer_names(model: nn.Module) -> list[str]:
+    """Every layer name ``truncate`` accepts for this model: paper names first, then node names."""
+    from torchvision.models.feature_extraction import get_graph_node_names
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, nodes = get_graph_node_names(model)
+    return list(_aliases(model)) + [n for n in nodes if n not in ("x", "input", "inputs")]
+
+
+class Truncated(nn.Module):
+    """``O_l``: the model up to and including layer ``l``; nothing after it is part of the module."""
+
+    def __init__(self, graph: nn.Module, node: str, layer: str, normalize: bool, channels_last: bool = False) -> None:
+        super().__init__()
+        self.graph, self.node, self.layer, self.normalize = graph, node, layer, normalize
+        self.channels_last = channels_last
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.normalize:
+            x = imagenet_normalize(x)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.graph(x)[self.node]
+
+
+def fold_batchnorm(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """A copy of an fx graph in eval mode in which every BatchNorm that directly follows a convolution is
+    folded into that convolution's weight and bias: the same function up to float rounding, with one
+    pass over the activations fewer per BatchNorm, forward and backward. The original model is untouched."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    graph = copy.deepcopy(torch.fx.GraphModule(graph, copy.deepcopy(graph.graph))).eval()
+    modules = dict(graph.named_modules())
+    for node in list(graph.graph.nodes):
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+            continue
+        conv = node.args[0]
+        if (isinstance(conv, torch.fx.Node) and conv.op == "call_module" and len(conv.users) == 1
+                and isinstance(modules[conv.target], nn.Conv2d) and modules[node.target].track_running_stats):
+            graph.set_submodule(conv.target, fuse_conv_bn_eval(modules[conv.target], modules[node.target]))
+            node.replace_all_uses_with(conv)
+            graph.graph.erase_node(node)
+    graph.graph.lint()
+    graph.recompile()
+    graph.delete_all_unused_submodules()
+    return graph
+
+
+def truncate(model: nn.Module, layer: str, normalize: bool = False, fast: bool = True,
+             compile: bool | str = False) -> Truncated:
+    """Return ``O_l`` for a paper layer name (conv1..conv5, conv1_pool), a node or a module name.
+
+    Built with ``torchvision.models.feature_extraction``, which keeps only the nodes the layer depends
+    on. ``normalize=True`` applies ImageNet mean/std to the input first (the paper's code does not).
+    Unknown names raise ``ValueError`` listing the valid ones.
+
+    ``fast`` (default) folds BatchNorm into the convolutions (``fold_batchnorm``) and keeps activations
+    channels-last: 1.3-1.5x faster inversion steps than the plain graph on a 2-core CPU, the same function
+    up to float32 rounding (a private copy of the weights; ``fast=False`` shares them with ``model``).
+    ``compile=True`` (or a ``torch.compile`` mode such as ``"reduce-overhead"``, which uses CUDA graphs)
+    compiles the graph; the first steps then take a while.
+    """
+    from torchvision.models.feature_extraction import create_feature_extractor
+
+    node = _aliases(model).get(layer, layer)
+    valid = layer_names(model)
+    if node not in valid and not any(v.startswith(node + ".") for v in valid):  # a module's name: its output
+        raise ValueError(
+            f"Unknown layer {layer!r} for {type(model).__name__}. Valid names: paper names "
+            f"{list(_aliases(model)) or '(none for this model)'}, or node names: {', '.join(valid[len(_aliases(model)):])}."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = create_feature_extractor(model, return_nodes=[node]).eval()
+    if fast:
+        graph = fold_batchnorm(graph).to(memory_format=torch.channels_last)
+    if compile:
+        graph = torch.compile(graph, mode=None if compile is True else compile)
+    return freeze(Truncated(graph, node, layer, normalize, channels_last=fast))

@@ -1,0 +1,65 @@
+"""Distances of eqs. (6)-(10) (m_g, m_s, m_i) and spectral measures of images and kernels."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def shifted_input(target: torch.Tensor, sigma: float = 1 / 20, seed: int = 0) -> torch.Tensor:
+    """a' = a + N(0, sigma), eq. (7), seeded (the paper's text: 1/20; its code: 1/18)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return target + sigma * torch.randn(target.shape, generator=gen, dtype=target.dtype).to(target.device)
+
+
+@torch.no_grad()
+def embedding_distance(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """L2 norm of O(a) - O(b) per image (eqs. 6 and 8); ``a`` or ``b`` may have batch 1."""
+    return (model(a) - model(b)).flatten(1).norm(dim=1).cpu().numpy()
+
+
+def input_distance(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """m_i = L2 norm of a - b per image, eq. (10)."""
+    return (a - b).flatten(1).norm(dim=1).cpu().numpy()
+
+
+def distances(model: nn.Module, target: torch.Tensor, generated: torch.Tensor, sigma: float = 1 / 20,
+              seed: int = 0) -> dict[str, np.ndarray]:
+    """m_g, m_s and m_i of generated images against ``target`` (m_s from a seeded a', sigma as given)."""
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    target, generated = target.to(device), generated.to(device)
+    return {
+        "m_g": embedding_distance(model, generated, target),
+        "m_s": embedding_distance(model, shifted_input(target, sigma, seed), target),
+        "m_i": input_distance(generated, target),
+    }
+
+
+def spectral_slope(x: torch.Tensor) -> float:
+    """Slope of log radial power against log spatial frequency of an image ``[3, H, W]`` (or batch 1):
+    about 0 for white noise, about -2 for natural images. Measures how noise-like an image is."""
+    img = x.detach().cpu().double().reshape(-1, *x.shape[-2:])
+    img = img - img.mean(dim=(1, 2), keepdim=True)
+    power = (torch.fft.fft2(img).abs() ** 2).mean(0)
+    h, w = power.shape
+    fy, fx = torch.meshgrid(torch.fft.fftfreq(h, dtype=torch.float64), torch.fft.fftfreq(w, dtype=torch.float64), indexing="ij")
+    radius = torch.sqrt(fx ** 2 + fy ** 2)
+    bins = torch.linspace(1 / min(h, w), 0.5, 12, dtype=torch.float64)
+    centers, values = [], []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        ring = (radius >= lo) & (radius < hi)
+        if ring.any():
+            centers.append(float((lo + hi) / 2))
+            values.append(float(power[ring].mean()))
+    return float(np.polyfit(np.log(centers), np.log(values), 1)[0])
+
+
+def kernel_concentration(weight: torch.Tensor, pad: int = 16) -> np.ndarray:
+    """Per first-layer kernel ``[out, in, k, k]``: the fraction of its (zero-mean, zero-padded) spectral
+    energy in the strongest 10% of frequencies (and their mirror images). Gabor- and wavelet-like
+    kernels pack their energy into one orientation and frequency (high); unstructured ones spread it."""
+    w = weight.detach().cpu().double()
+    w = w - w.mean(dim=(2, 3), keepdim=True)
+    power = (torch.fft.fft2(w, s=(pad, pad)).abs() ** 2).sum(1).flatten(1)  # summed over input channels
+    top = max(1, int(0.1 * power.shape[1]))
+    return (power.sort(dim=1, descending=True).values[:, :top].sum(1) / power.sum(1).clamp_min(1e-30)).numpy()

