@@ -61,8 +61,10 @@ bench: setup
 sync: setup
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
 
+# JupyterLab on the notebooks; as root (containers, Colab-like machines) it needs --allow-root.
 lab: setup
-	$(PY) -m pip install --quiet jupyterlab==4.6.6 && $(VENV)/bin/jupyter lab notebooks
+	$(PY) -m pip install --quiet jupyterlab==4.6.6
+	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf results build .pytest_cache
