@@ -23,6 +23,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	-git config filter.strip-notebook.clean "python3 scripts/strip_notebook.py" 2>/dev/null
 	touch $@
 
 setup: $(VENV)/.installed

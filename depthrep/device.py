@@ -49,9 +49,10 @@ def _progress(iterable: Any, total: int, desc: str, show: bool | None) -> Any:
         show = is_interactive() or sys.stderr.isatty()
     if not show:
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # a text bar: a widget bar saved in a notebook shows "model not found" on reopening
 
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    return tqdm(iterable, total=total, desc=desc, leave=False,
+                file=sys.stdout if is_interactive() else sys.stderr)
 
 
 def _logged(iterable: Any, total: int, desc: str, every: float = 15.0) -> Iterator[Any]:

@@ -42,3 +42,37 @@ def test_parameters_cell_and_profiles(source):
     for line in tagged[0].source.splitlines():
         if "=" in line:
             assert "#" in line, f"parameter without a comment giving the paper's value: {line}"
+
+
+def test_git_filter_strips_what_running_a_notebook_adds(tmp_path):
+    """Running a notebook (outputs, counts, language_info, widget state, timings) leaves no change for git."""
+    import subprocess
+    import sys
+
+    root = NOTEBOOKS.parent
+    committed = SOURCES[0].with_suffix(".ipynb")
+    nb = nbformat.read(committed, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+            cell.execution_count = 3
+            cell.metadata["execution"] = {"iopub.status.busy": "2026-11-26T10:00:00Z"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    ran = tmp_path / "ran.ipynb"
+    nbformat.write(nb, ran)
+    out = subprocess.run([sys.executable, str(root / "scripts" / "strip_notebook.py")], stdin=ran.open(),
+                         capture_output=True, text=True, check=True).stdout
+    assert out == committed.read_text()
+    attributes = (root / ".gitattributes").read_text()
+    assert "*.ipynb filter=strip-notebook" in attributes
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_kernelspec_is_the_one_jupyter_writes(source):
+    """JupyterLab rewrites a kernelspec that differs from the running kernel's: the pair would change on save."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert jupytext.read(source).metadata["kernelspec"] == {"display_name": spec.display_name,
+                                                             "language": spec.language, "name": "python3"}
