@@ -169,7 +169,7 @@ class Progress:
         self.name, self.out = name, out
         self.n_code = sum(c.cell_type == "code" for c in nb.cells)
         self.previous = (previous or {}).get("cells")  # seconds per code cell in the last good run
-        self.k, self.section, self.cell_start = 0, "setup", None
+        self.k, self.section, self.label, self.cell_start = 0, "setup", "setup", None
         self.t0 = time.perf_counter()
         self.cells: list[float] = []
         self.last_print = 0.0
@@ -193,7 +193,7 @@ class Progress:
         spent = fmt_seconds(time.perf_counter() - self.t0)
         left = self.left()
         estimate = f"about {fmt_seconds(left)} left" if left is not None else "no earlier run to estimate from"
-        return f"cell {self.k}/{self.n_code} · {self.section} · {spent} spent · {estimate}"
+        return f"cell {self.k}/{self.n_code} · {self.label} · {spent} spent · {estimate}"
 
     # nbclient hooks (called with keyword arguments)
     def on_cell_start(self, cell, cell_index, **_) -> None:
@@ -205,8 +205,8 @@ class Progress:
             return
         self._finish_cell()
         self.k += 1
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            self.section = "parameters (injected)"
+        injected = "injected-parameters" in cell.metadata.get("tags", [])
+        self.label = "parameters (injected)" if injected else self.section
         self.cell_start = time.perf_counter()
         self.say(self.status())
 
