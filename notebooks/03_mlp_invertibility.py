@@ -16,18 +16,19 @@
 # ---
 
 # %% [markdown]
-# # 03 · MLP invertibility: width, depth and conditioning (paper sections 4.1-4.2: Fig. 6, 7, 8, S2)
+# # 03 · MLP invertibility: width, depth, conditioning (sections 4.1-4.2: Fig. 6, 7, 8, S2)
 #
 # Untrained MLPs without nonlinearity (weights and biases, PyTorch's Kaiming-uniform init) map the
-# dalmatian, downsampled to 3 x S x S (paper: S = 29, n = 2523 values), to an output; eq. (4) generates
-# a_g from noise so that its output matches. If every layer is at least as wide as its input the map is
-# injective and a_g can approach a (Fig. 6, 7); if the first layer is narrower than n, many inputs give
-# the same output and a_g does not approach a however well the output is matched. Depth and poor
-# conditioning slow the approach (Fig. 8); exact inversion of square layers needs float64, and a tiny
-# shift of the output moves the inverse far away (section 4.2, Fig. S2).
+# dalmatian, downsampled to 3 x S x S (paper: S = 29, n = 2523 values), to an output; eq. (4)
+# generates a_g from noise so that its output matches. If every layer is at least as wide as its
+# input the map is injective and a_g can approach a (Fig. 6, 7); if the first layer is narrower than
+# n, many inputs give the same output and a_g does not approach a however well the output is
+# matched. Depth and poor conditioning slow the approach (Fig. 8); exact inversion of square layers
+# needs float64, and a tiny shift of the output moves the inverse far away (section 4.2, Fig. S2).
 #
-# Widths are given as multiples of n, so the quick profile (S = 16, n = 768) and the paper's (S = 29)
-# ask the same question: the paper's 1000, 2000, 3000 and 5000 are 0.4, 0.8, 1.2 and 2.0 times 2523.
+# Widths are given as multiples of n, so the quick profile (S = 16, n = 768) and the paper's (S =
+# 29) ask the same question: the paper's 1000, 2000, 3000 and 5000 are 0.4, 0.8, 1.2 and 2.0 times
+# 2523.
 
 # %%
 # Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
@@ -43,11 +44,11 @@ DEVICE = du.setup_notebook()
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
 IMAGE: str = "dalmatian"  # target image; paper: dalmatian
 SIDE: int = 16  # the target is 3 x SIDE x SIDE; paper: 29, that is 2523 values
-WIDTH_RATIOS: list = [0.4, 0.8, 1.0, 1.2, 2.0]  # first hidden width x / n for Fig. 6; paper: 1000, 2000, 2523, 3000, 5000
+WIDTH_RATIOS: list = [0.4, 0.8, 1.0, 1.2, 2.0]  # x / n, Fig. 6; paper: 1000, 2000, 2523, 3000, 5000
 STEPS: int = 2000  # iterations of eq. (4) at fixed n (Fig. 6, 8); paper: fixed n
 LONG_STEPS: int = 6000  # iterations for Fig. 7 and the longer Fig. 8 runs; paper: up to ~10^5
 SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
-SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
+SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # grid extends at its edges; paper: search
 DEPTHS: list = [1, 2, 4, 8]  # numbers of linear layers for Fig. 8; paper: several depths
 DEPTH_WIDTH_RATIO: float = 2.0  # constant overcomplete width / n for Fig. 8; paper: overcomplete
 OUTPUT_SHIFT: float = 0.001  # sigma of the output shift for a'' (section 4.2); paper: 1/1000
@@ -70,14 +71,18 @@ def run_mlp(name: str, widths: list, steps: int, record_every: int = 20) -> dict
     """Line search, then eq. (4) for ``steps`` on an MLP with these layer widths (cached)."""
     def compute():
         model = mlp(widths)
-        step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0, seed=SEED)
-        run = du.invert(model, target, steps, step_size, decay_to=0.0, seed=SEED, record_every=record_every)
+        step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0,
+                                      seed=SEED)
+        run = du.invert(model, target, steps, step_size, decay_to=0.0, seed=SEED,
+                        record_every=record_every)
         d = du.distances(model, target, run.images.to(DEVICE), sigma=SHIFT_SIGMA, seed=SEED)
-        return dict(widths=widths, step_size=step_size, image=run.images[0], steps=run.steps, m_g=float(d["m_g"][0]),
-                    m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
+        return dict(widths=widths, step_size=step_size, image=run.images[0], steps=run.steps,
+                    m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
                     history={k: v[:, 0] for k, v in run.history.items()})
-    return du.cached(NB, name, dict(widths=widths, steps=steps, n=N, step_sizes=SEARCH_STEP_SIZES, search=SEARCH_STEPS,
-                                    seed=SEED, image=source, every=record_every), compute)
+    config = dict(widths=widths, steps=steps, n=N, step_sizes=SEARCH_STEP_SIZES,
+                  search=SEARCH_STEPS,
+                  seed=SEED, image=source, every=record_every)
+    return du.cached(NB, name, config, compute)
 
 
 # %% [markdown]
@@ -89,12 +94,16 @@ for ratio in WIDTH_RATIOS:
     x = int(round(ratio * N))
     fig6[ratio] = run_mlp(f"fig6-x{x}", [x, x, x], STEPS)  # later layers as wide as their inputs
     r = fig6[ratio]
-    print(f"x = {x:5d} ({ratio:.2f} n): step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
+    print(f"x = {x:5d} ({ratio:.2f} n): step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  "
+          f"m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
 label = "3-layer linear MLP"
-fig = du.image_grid({label: [target] + [fig6[r]["image"].reshape(target.shape[1:]) for r in WIDTH_RATIOS]},
+images = [target] + [fig6[r]["image"].reshape(target.shape[1:]) for r in WIDTH_RATIOS]
+titles = ["target"] + [f"m_g={fig6[r]['m_g']:.2g} (m_s={fig6[r]['m_s']:.2g})\n"
+                       f"m_i={fig6[r]['m_i']:.3g}"
+                       for r in WIDTH_RATIOS]
+fig = du.image_grid({label: images},
                     ["a"] + [f"x = {int(round(r * N))} ({r:g} n)" for r in WIDTH_RATIOS],
-                    {label: ["target"] + [f"m_g={fig6[r]['m_g']:.2g} (m_s={fig6[r]['m_s']:.2g})\nm_i={fig6[r]['m_i']:.3g}"
-                                          for r in WIDTH_RATIOS]}, size=2.0)
+                    {label: titles}, size=2.0)
 fig.suptitle(f"Fig. 6: first hidden width x around n = {N}, {STEPS} steps of eq. (4)", y=1.16)
 du.save_fig(fig, NB, "fig6_width")
 plt.show()
@@ -106,7 +115,8 @@ plt.show()
 fig7 = {}
 for ratio in (WIDTH_RATIOS[0], WIDTH_RATIOS[1], WIDTH_RATIOS[-1]):
     x = int(round(ratio * N))
-    fig7[ratio] = run_mlp(f"fig7-x{x}", [x, x, x], LONG_STEPS, record_every=max(1, LONG_STEPS // 200))
+    fig7[ratio] = run_mlp(f"fig7-x{x}", [x, x, x], LONG_STEPS,
+                          record_every=max(1, LONG_STEPS // 200))
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
 for ratio, r in fig7.items():
     steps = np.maximum(r["steps"], 1)
@@ -125,42 +135,56 @@ plt.show()
 
 # %%
 width = int(round(DEPTH_WIDTH_RATIO * N))
-fig8 = {(d, s): run_mlp(f"fig8-d{d}-s{s}", [width] * d, s) for d in DEPTHS for s in (STEPS, LONG_STEPS)}
+BUDGETS = (STEPS, LONG_STEPS)
+fig8 = {(d, s): run_mlp(f"fig8-d{d}-s{s}", [width] * d, s) for d in DEPTHS for s in BUDGETS}
 for d in DEPTHS:
-    print(f"depth {d}: m_i after {STEPS} steps {fig8[(d, STEPS)]['m_i']:.3g}, after {LONG_STEPS} steps {fig8[(d, LONG_STEPS)]['m_i']:.3g}")
-rows = {f"{s} steps": [target] + [fig8[(d, s)]["image"].reshape(target.shape[1:]) for d in DEPTHS] for s in (STEPS, LONG_STEPS)}
-notes = {f"{s} steps": ["target"] + [f"m_i={fig8[(d, s)]['m_i']:.3g}" for d in DEPTHS] for s in (STEPS, LONG_STEPS)}
-fig = du.image_grid(rows, ["a"] + [f"{d} layer{'s' if d > 1 else ''}" for d in DEPTHS], notes, size=2.0)
+    print(f"depth {d}: m_i after {STEPS} steps {fig8[(d, STEPS)]['m_i']:.3g}, "
+          f"after {LONG_STEPS} steps {fig8[(d, LONG_STEPS)]['m_i']:.3g}")
+rows = {f"{s} steps": [target] + [fig8[(d, s)]["image"].reshape(target.shape[1:]) for d in DEPTHS]
+        for s in BUDGETS}
+notes = {f"{s} steps": ["target"] + [f"m_i={fig8[(d, s)]['m_i']:.3g}" for d in DEPTHS]
+         for s in BUDGETS}
+columns = ["a"] + [f"{d} layer{'s' if d > 1 else ''}" for d in DEPTHS]
+fig = du.image_grid(rows, columns, notes, size=2.0)
 fig.suptitle(f"Fig. 8: depth at constant width {width} ({DEPTH_WIDTH_RATIO:g} n)", y=1.04)
 du.save_fig(fig, NB, "fig8_depth")
 plt.show()
 
 # %% [markdown]
-# ## Section 4.2 and Fig. S2: exact inversion of a width-n model, float32 vs float64, and its conditioning
+# ## Section 4.2, Fig. S2: exact inversion of a width-n model, float32 vs float64, conditioning
 
 # %%
 square = du.make_mlp([N, N, N, N], seed=SEED).double()  # three square layers
 a = target.cpu().double()
 out = square(a)
-recovered = {str(dt).split(".")[-1]: float(du.input_distance(du.exact_inverse(square.to(dt), out.to(dt), dtype=dt).reshape(a.shape).double(), a)[0])
-             for dt in (torch.float32, torch.float64)}
+recovered = {}
+for dt in (torch.float32, torch.float64):
+    inverse = du.exact_inverse(square.to(dt), out.to(dt), dtype=dt).reshape(a.shape).double()
+    recovered[str(dt).split(".")[-1]] = float(du.input_distance(inverse, a)[0])
 square.double()
 gen = torch.Generator().manual_seed(SEED)
 out_shifted = out + OUTPUT_SHIFT * torch.randn(out.shape, generator=gen, dtype=torch.float64)
 a2 = du.exact_inverse(square, out_shifted).reshape(a.shape)  # a''
 a1 = du.shifted_input(a, SHIFT_SIGMA, SEED)  # a'
 dist_a2, dist_a1 = float(du.input_distance(a2, a)[0]), float(du.input_distance(a1, a)[0])
-out_dist_a2, out_dist_a1 = float((out_shifted - out).norm()), float(du.embedding_distance(square, a1, a)[0])
-conds = [float(torch.linalg.cond(l.weight)) for l in du.linear_layers(square)]
-product = du.linear_layers(square)[2].weight @ du.linear_layers(square)[1].weight @ du.linear_layers(square)[0].weight
+out_dist_a2 = float((out_shifted - out).norm())
+out_dist_a1 = float(du.embedding_distance(square, a1, a)[0])
+layers = du.linear_layers(square)
+conds = [float(torch.linalg.cond(l.weight)) for l in layers]
+product = layers[2].weight @ layers[1].weight @ layers[0].weight
 cond_product = float(torch.linalg.cond(product))
-print(f"exact inversion, ||a - O^-1(O(a))||: float32 {recovered['float32']:.3g}, float64 {recovered['float64']:.3g}")
-print(f"||O(a'') - O(a)|| = {out_dist_a2:.3g} < ||O(a') - O(a)|| = {out_dist_a1:.3g}, yet ||a'' - a|| = {dist_a2:.3g} vs ||a' - a|| = {dist_a1:.3g}: ratio {dist_a2 / dist_a1:.3g}")
+print(f"exact inversion, ||a - O^-1(O(a))||: float32 {recovered['float32']:.3g}, "
+      f"float64 {recovered['float64']:.3g}")
+print(f"||O(a'') - O(a)|| = {out_dist_a2:.3g} < ||O(a') - O(a)|| = {out_dist_a1:.3g}, "
+      f"yet ||a'' - a|| = {dist_a2:.3g} vs ||a' - a|| = {dist_a1:.3g}: "
+      f"ratio {dist_a2 / dist_a1:.3g}")
 print(f"condition numbers: layers {[f'{c:.3g}' for c in conds]}, product {cond_product:.3g}")
+titles = ["", f"||a'-a|| = {dist_a1:.3g}", f"||a''-a|| = {dist_a2:.3g} (clipped)"]
 fig = du.image_grid({"width-n MLP": [target, a1.float(), a2.float()]},
                     ["a", "a' = a + N(0, 1/20)", f"a'' = O^-1(O(a) + N(0, {OUTPUT_SHIFT:g}))"],
-                    {"width-n MLP": ["", f"||a'-a|| = {dist_a1:.3g}", f"||a''-a|| = {dist_a2:.3g} (clipped)"]}, size=2.4)
-fig.suptitle(f"Fig. S2: a tiny output shift moves the exact inverse {dist_a2 / dist_a1:.2g} times farther than a'", y=1.12)
+                    {"width-n MLP": titles}, size=2.4)
+fig.suptitle(f"Fig. S2: a tiny output shift moves the exact inverse {dist_a2 / dist_a1:.2g} times "
+             f"farther than a'", y=1.12)
 du.save_fig(fig, NB, "figS2_conditioning")
 plt.show()
 
@@ -173,55 +197,76 @@ MODEL = "MLP, linear, untrained (Kaiming uniform)"
 under = [fig6[r]["m_i"] for r in WIDTH_RATIOS if r < 1]
 over = [fig6[r]["m_i"] for r in WIDTH_RATIOS if r >= 1]
 m_i6 = [fig6[r]["m_i"] for r in WIDTH_RATIOS]
-claims.check("fig6_width", "a_g approaches a once the first hidden width x >= n: m_i falls with width, and the widest is far closer than any undercomplete", "Fig. 6", MODEL,
-    {"x / n": WIDTH_RATIOS, "m_i": m_i6, "m_g < m_s": [fig6[r]["m_g"] < fig6[r]["m_s"] for r in WIDTH_RATIOS]},
-    all(b < a for a, b in zip(m_i6, m_i6[1:])) and over[-1] < 0.2 * min(under))
+claims.check("fig6_width",
+             "a_g approaches a once the first hidden width x >= n: m_i falls with width, "
+             "and the widest is far closer than any undercomplete", "Fig. 6", MODEL,
+             {"x / n": WIDTH_RATIOS, "m_i": m_i6,
+              "m_g < m_s": [fig6[r]["m_g"] < fig6[r]["m_s"] for r in WIDTH_RATIOS]},
+             all(b < a for a, b in zip(m_i6, m_i6[1:])) and over[-1] < 0.2 * min(under))
 u, o = fig7[WIDTH_RATIOS[1]], fig7[WIDTH_RATIOS[-1]]
 late = u["steps"] >= u["steps"][-1] / 2
-claims.check("fig7_under_vs_over", "undercomplete: m_g -> 0 while m_i does not decay; overcomplete: m_i -> 0", "Fig. 7", MODEL,
-    {"x=0.8n m_g first, last": [float(u["history"]["m_g"][0]), u["m_g"]],
-     "x=0.8n m_i mid-run, last": [float(u["history"]["m_i"][late][0]), u["m_i"]],
-     "x=2n m_i first, last": [float(o["history"]["m_i"][0]), o["m_i"]]},
-    u["m_g"] < u["history"]["m_g"][0] / 100 and u["m_i"] > 0.9 * u["history"]["m_i"][late][0]
-    and o["m_i"] < 0.05 * o["history"]["m_i"][0])
+claims.check("fig7_under_vs_over",
+             "undercomplete: m_g -> 0 while m_i does not decay; overcomplete: m_i -> 0",
+             "Fig. 7", MODEL,
+             {"x=0.8n m_g first, last": [float(u["history"]["m_g"][0]), u["m_g"]],
+              "x=0.8n m_i mid-run, last": [float(u["history"]["m_i"][late][0]), u["m_i"]],
+              "x=2n m_i first, last": [float(o["history"]["m_i"][0]), o["m_i"]]},
+             u["m_g"] < u["history"]["m_g"][0] / 100
+             and u["m_i"] > 0.9 * u["history"]["m_i"][late][0]
+             and o["m_i"] < 0.05 * o["history"]["m_i"][0])
 fixed = [fig8[(d, STEPS)]["m_i"] for d in DEPTHS]
 longer = [fig8[(d, LONG_STEPS)]["m_i"] for d in DEPTHS]
-claims.check("fig8_depth", "more layers: worse a_g at fixed iterations, recovered with more iterations", "Fig. 8", MODEL,
-    {"depths": DEPTHS, f"m_i at {STEPS}": fixed, f"m_i at {LONG_STEPS}": longer},
-    fixed[-1] > fixed[0] and longer[-1] < fixed[-1] and longer[-1] < 0.5 * fixed[-1])
+claims.check("fig8_depth",
+             "more layers: worse a_g at fixed iterations, recovered with more iterations",
+             "Fig. 8", MODEL,
+             {"depths": DEPTHS, f"m_i at {STEPS}": fixed, f"m_i at {LONG_STEPS}": longer},
+             fixed[-1] > fixed[0] and longer[-1] < fixed[-1] and longer[-1] < 0.5 * fixed[-1])
 ratio = dist_a2 / dist_a1
-claims.check("figS2_float64", "exact layer-by-layer inversion of the width-n model recovers a in float64 but not float32", "Sec. 4.2", MODEL,
-    {"||a - inverse|| float32": recovered["float32"], "float64": recovered["float64"]},
-    recovered["float64"] < 1e-6 and recovered["float32"] > 1e3 * recovered["float64"])
-claims.check("figS2_conditioning", "a'' (output shifted by N(0, 1/1000)) lies about 10^6 times farther from a than a' does",
-    "Fig. S2", MODEL, {"||a''-a|| / ||a'-a||": ratio, "cond per layer": conds, "cond of product": cond_product,
-                "output shift a'' vs a'": [out_dist_a2, out_dist_a1]},
-    ratio > 1e6, "" if ratio > 1e6 else f"ratio {ratio:.3g} at n = {N}; conditioning worsens with n (paper: n = 2523)")
+claims.check("figS2_float64",
+             "exact layer-by-layer inversion of the width-n model recovers a in float64 "
+             "but not float32",
+             "Sec. 4.2", MODEL,
+             {"||a - inverse|| float32": recovered["float32"], "float64": recovered["float64"]},
+             recovered["float64"] < 1e-6 and recovered["float32"] > 1e3 * recovered["float64"])
+claims.check("figS2_conditioning",
+             "a'' (output shifted by N(0, 1/1000)) lies about 10^6 times farther from a "
+             "than a' does",
+             "Fig. S2", MODEL, {"||a''-a|| / ||a'-a||": ratio, "cond per layer": conds,
+                                "cond of product": cond_product,
+                                "output shift a'' vs a'": [out_dist_a2, out_dist_a1]},
+             ratio > 1e6,
+             "" if ratio > 1e6
+             else f"ratio {ratio:.3g} at n = {N}; conditioning worsens with n (paper: n = 2523)")
+KEYS = ("step_size", "m_g", "m_s", "m_i")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
-                  fig6={str(r): {k: fig6[r][k] for k in ("step_size", "m_g", "m_s", "m_i")} for r in WIDTH_RATIOS},
-                  fig8={f"{d}-{s}": {k: v[k] for k in ("step_size", "m_g", "m_s", "m_i")} for (d, s), v in fig8.items()},
-                  exact=dict(recovered=recovered, ratio=ratio, conds=conds, cond_product=cond_product)), NB, "numbers")
+                  fig6={str(r): {k: fig6[r][k] for k in KEYS} for r in WIDTH_RATIOS},
+                  fig8={f"{d}-{s}": {k: v[k] for k in KEYS} for (d, s), v in fig8.items()},
+                  exact=dict(recovered=recovered, ratio=ratio, conds=conds,
+                             cond_product=cond_product)),
+             NB, "numbers")
 
 # %%
 # Asserted at the quick scale (robust there); the others are recorded above.
-assert claims["fig6_width"], "Fig. 6: overcomplete MLPs should be inverted far better than undercomplete ones"
+assert claims["fig6_width"], \
+    "Fig. 6: overcomplete MLPs should be inverted far better than undercomplete ones"
 assert claims["figS2_float64"], "Sec. 4.2: exact inversion should need float64"
 
 # %% [markdown]
 # ## Explorer: width and depth
-# Pick the first hidden width (as a multiple of n), the number of layers, the step size (or **Search step
-# size**) and the iterations, then **Run**.
+# Pick the first hidden width (as a multiple of n), the number of layers, the step size (or **Search
+# step size**) and the iterations, then **Run**.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
     def build(width_ratio, layers):
         x = int(round(width_ratio * N))
-        return mlp([x] * layers), f"linear MLP, {layers} layers of width {x} ({width_ratio:.2g} n, n = {N})"
+        title = f"linear MLP, {layers} layers of width {x} ({width_ratio:.2g} n, n = {N})"
+        return mlp([x] * layers), title
 
     explorer = du.Explorer(target, build, {"width_ratio": (0.2, 3.0, 0.1), "layers": (1, 8)},
-                           values={"width_ratio": 1.0, "layers": 3}, step_size=0.1, steps=STEPS, blur=None,
-                           search_steps=SEARCH_STEPS)
+                           values={"width_ratio": 1.0, "layers": 3}, step_size=0.1, steps=STEPS,
+                           blur=None, search_steps=SEARCH_STEPS)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

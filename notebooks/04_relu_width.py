@@ -18,12 +18,12 @@
 # %% [markdown]
 # # 04 · ReLU needs layers that widen by 1/p (paper section 4.3, Fig. 9)
 #
-# ReLU sets every negative activation to 0, so a layer keeps information only about the inputs of its
-# active units. If a fraction p of units is zeroed (about 1/2 at initialisation), a ReLU MLP can copy
-# its input only if layer k has at least n (1/p)^k units. Here we measure p, then compare ReLU MLPs of
-# constant width n with ReLU MLPs whose widths grow by 1/p per layer, and the same widths without ReLU:
-# how many input directions survive to the output (the rank of the Jacobian at the target) and how
-# close eq. (4) gets to the input in a fixed budget (m_i).
+# ReLU sets every negative activation to 0, so a layer keeps information only about the inputs of
+# its active units. If a fraction p of units is zeroed (about 1/2 at initialisation), a ReLU MLP can
+# copy its input only if layer k has at least n (1/p)^k units. Here we measure p, then compare ReLU
+# MLPs of constant width n with ReLU MLPs whose widths grow by 1/p per layer, and the same widths
+# without ReLU: how many input directions survive to the output (the rank of the Jacobian at the
+# target) and how close eq. (4) gets to the input in a fixed budget (m_i).
 
 # %%
 # Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
@@ -43,7 +43,7 @@ MAX_DEPTH: int = 4  # ReLU layers 1..MAX_DEPTH; paper: a few (Fig. 9 shows the s
 P_DEPTH: int = 6  # layers of the constant-width ReLU MLP used to measure p; paper: p about 1/2
 STEPS: int = 2000  # iterations of eq. (4) per model; paper: fixed budget
 SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
-SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # step sizes tried (the grid extends at its edges); paper: line search
+SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # grid extends at its edges; paper: search
 SEED: int = 0  # seeds the models and the start image
 
 # %%
@@ -58,8 +58,9 @@ print(f"target: {source}, n = {N}")
 
 # %%
 probe = du.make_mlp([N] + [N] * P_DEPTH, activation=torch.nn.ReLU, seed=SEED).to(DEVICE)
+noise = torch.rand(8, *target.shape[1:], generator=torch.Generator().manual_seed(SEED))
 inputs = {"target a": target, "start a_0": du.start_image(target.shape, SEED).to(DEVICE),
-          "uniform noise": torch.rand(8, *target.shape[1:], generator=torch.Generator().manual_seed(SEED)).to(DEVICE)}
+          "uniform noise": noise.to(DEVICE)}
 p_by_input = {}
 for name, x in inputs.items():
     zeros, h = [], x.flatten(1)
@@ -70,7 +71,8 @@ for name, x in inputs.items():
     p_by_input[name] = zeros
     print(f"p per layer ({name}): {np.round(zeros, 3)}")
 P = float(np.mean(p_by_input["target a"]))
-print(f"p = {P:.3f} (mean over layers, target input); widths must grow by 1/p = {1 / P:.2f} per layer")
+print(f"p = {P:.3f} (mean over layers, target input); "
+      f"widths must grow by 1/p = {1 / P:.2f} per layer")
 
 # %% [markdown]
 # ## Constant width vs widths growing by 1/p, with and without ReLU
@@ -84,23 +86,28 @@ for family, (grow, relu) in families.items():
         widths = [int(round(N * (1 / P) ** k)) if grow else N for k in range(1, depth + 1)]
 
         def compute(widths=widths, relu=relu):
-            model = du.make_mlp([N] + widths, activation=torch.nn.ReLU if relu else None, seed=SEED).to(DEVICE)
-            step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0, seed=SEED)
-            run = du.invert(model, target, STEPS, step_size, decay_to=0.0, seed=SEED, record_every=STEPS)
+            activation = torch.nn.ReLU if relu else None
+            model = du.make_mlp([N] + widths, activation=activation, seed=SEED).to(DEVICE)
+            step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS,
+                                          decay_to=0.0, seed=SEED)
+            run = du.invert(model, target, STEPS, step_size, decay_to=0.0, seed=SEED,
+                            record_every=STEPS)
             d = du.distances(model, target, run.images.to(DEVICE), seed=SEED)
-            return dict(widths=widths, step_size=step_size, rank=du.jacobian_rank(model, target.cpu()), image=run.images[0],
+            rank = du.jacobian_rank(model, target.cpu())
+            return dict(widths=widths, step_size=step_size, rank=rank, image=run.images[0],
                         **{k: float(v[0]) for k, v in d.items()})
 
-        results[(family, depth)] = du.cached(NB, f"{family.replace(' ', '_').replace('/', '')}-d{depth}",
-                                             dict(widths=widths, relu=relu, n=N, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
-                                                  search=SEARCH_STEPS, seed=SEED, image=source), compute)
-        r = results[(family, depth)]
-        print(f"{family:20} depth {depth}: widths {widths}  rank {r['rank']:4d}/{N}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
+        config = dict(widths=widths, relu=relu, n=N, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
+                      search=SEARCH_STEPS, seed=SEED, image=source)
+        name = f"{family.replace(' ', '_').replace('/', '')}-d{depth}"
+        results[(family, depth)] = r = du.cached(NB, name, config, compute)
+        print(f"{family:20} depth {depth}: widths {widths}  rank {r['rank']:4d}/{N}  "
+              f"m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}")
 
 # %% [markdown]
 # ## Fig. 9, drawn from the measurements
-# Left: layer widths of the two designs (bars) against the n (1/p)^k rule. Middle: input directions that
-# survive to the output (Jacobian rank, out of n). Right: m_i after the fixed budget.
+# Left: layer widths of the two designs (bars) against the n (1/p)^k rule. Middle: input directions
+# that survive to the output (Jacobian rank, out of n). Right: m_i after the fixed budget.
 
 # %%
 depths = list(range(1, MAX_DEPTH + 1))
@@ -112,8 +119,9 @@ axes[0].set_yscale("log"), axes[0].set_xlabel("layer k (0 = input)"), axes[0].se
 axes[0].legend(fontsize=7), axes[0].set_title("layer widths")
 for family in families:
     style = "-" if "ReLU" in family else ":"
-    axes[1].plot(depths, [results[(family, d)]["rank"] for d in depths], style, marker="o", label=family)
-    axes[2].semilogy(depths, [results[(family, d)]["m_i"] for d in depths], style, marker="o", label=family)
+    by_depth = [results[(family, d)] for d in depths]
+    axes[1].plot(depths, [r["rank"] for r in by_depth], style, marker="o", label=family)
+    axes[2].semilogy(depths, [r["m_i"] for r in by_depth], style, marker="o", label=family)
 axes[1].axhline(N, color="gray", ls="--", lw=0.8)
 axes[1].set_ylabel(f"Jacobian rank (of n = {N})"), axes[2].set_ylabel(f"m_i after {STEPS} steps")
 for ax in axes[1:]:
@@ -122,8 +130,10 @@ fig.suptitle("Fig. 9: ReLU MLPs need widths that grow by 1/p per layer to keep t
 fig.tight_layout()
 du.save_fig(fig, NB, "fig9_relu_width")
 plt.show()
-rows = {f: [target] + [results[(f, d)]["image"].reshape(target.shape[1:]) for d in depths] for f in families}
-notes = {f: ["target"] + [f"rank {results[(f, d)]['rank']}, m_i={results[(f, d)]['m_i']:.2g}" for d in depths] for f in families}
+rows = {f: [target] + [results[(f, d)]["image"].reshape(target.shape[1:]) for d in depths]
+        for f in families}
+notes = {f: ["target"] + [f"rank {results[(f, d)]['rank']}, m_i={results[(f, d)]['m_i']:.2g}"
+                          for d in depths] for f in families}
 fig = du.image_grid(rows, ["a"] + [f"depth {d}" for d in depths], notes, size=1.9)
 du.save_fig(fig, NB, "generated_images")
 plt.show()
@@ -134,46 +144,59 @@ plt.show()
 # %%
 claims = du.Claims(PROFILE, source, SIZES)
 FIGURE, MODEL = "Fig. 9, sec. 4.3", "MLP, ReLU vs linear, untrained"
-claims.check("relu_p_half", "ReLU zeroes about half of the activations at initialisation (p about 1/2)", FIGURE, MODEL,
-                               {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
+claims.check("relu_p_half",
+             "ReLU zeroes about half of the activations at initialisation (p about 1/2)",
+             FIGURE, MODEL,
+             {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
 const = [results[("constant n, ReLU", d)] for d in depths]
 grow = [results[("n (1/p)^k, ReLU", d)] for d in depths]
-claims.check("relu_constant_loses", "constant-width ReLU MLPs lose input information with depth (Jacobian rank < n and falling; m_i above the growing-width model's)", FIGURE, MODEL,
-    {"rank by depth": [r["rank"] for r in const], "m_i by depth": [r["m_i"] for r in const],
-     "m_i growing-width ReLU": [r["m_i"] for r in grow]},
-    all(r["rank"] < N for r in const) and const[-1]["rank"] < const[0]["rank"]
-    and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)))
-claims.check("relu_growing_restores", "widths n (1/p)^k restore accurate inversion with ReLU (full Jacobian rank, small m_i)", FIGURE, MODEL,
-    {"rank by depth": [r["rank"] for r in grow], "m_i by depth": [r["m_i"] for r in grow],
-     "m_i constant-width ReLU": [r["m_i"] for r in const]},
-    all(r["rank"] == N for r in grow) and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)))
-du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, p=p_by_input,
-                  models={f"{f} depth {d}": {k: v for k, v in r.items() if k != "image"} for (f, d), r in results.items()}),
+claims.check("relu_constant_loses",
+             "constant-width ReLU MLPs lose input information with depth "
+             "(Jacobian rank < n and falling; m_i above the growing-width model's)", FIGURE, MODEL,
+             {"rank by depth": [r["rank"] for r in const],
+              "m_i by depth": [r["m_i"] for r in const],
+              "m_i growing-width ReLU": [r["m_i"] for r in grow]},
+             all(r["rank"] < N for r in const) and const[-1]["rank"] < const[0]["rank"]
+             and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)))
+claims.check("relu_growing_restores",
+             "widths n (1/p)^k restore accurate inversion with ReLU "
+             "(full Jacobian rank, small m_i)", FIGURE, MODEL,
+             {"rank by depth": [r["rank"] for r in grow],
+              "m_i by depth": [r["m_i"] for r in grow],
+              "m_i constant-width ReLU": [r["m_i"] for r in const]},
+             all(r["rank"] == N for r in grow)
+             and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)))
+models = {f"{f} depth {d}": {k: v for k, v in r.items() if k != "image"}
+          for (f, d), r in results.items()}
+du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, p=p_by_input, models=models),
              NB, "numbers")
 
 # %%
-# Asserted at the quick scale (robust there): rank is exact arithmetic on the measured activation pattern.
+# Asserted at the quick scale (robust there): rank is exact arithmetic on the measured activation
+# pattern.
 assert claims["relu_p_half"], "p should be about 1/2 at initialisation"
 assert all(r["rank"] < N for r in const), "constant-width ReLU MLPs should lose input directions"
 assert all(r["rank"] == N for r in grow), "widths n (1/p)^k should keep every input direction"
 
 # %% [markdown]
 # ## Explorer: ReLU width
-# Choose the depth, the growth factor per layer (1 = constant width, 1/p = the rule) and ReLU on/off; the
-# title gives the widths and the Jacobian rank (input directions that reach the output).
+# Choose the depth, the growth factor per layer (1 = constant width, 1/p = the rule) and ReLU
+# on/off; the title gives the widths and the Jacobian rank (input directions that reach the output).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
     def build(depth, growth, relu):
         widths = [int(round(N * growth ** k)) for k in range(1, depth + 1)]
-        model = du.make_mlp([N] + widths, activation=torch.nn.ReLU if relu else None, seed=SEED).to(DEVICE)
+        activation = torch.nn.ReLU if relu else None
+        model = du.make_mlp([N] + widths, activation=activation, seed=SEED).to(DEVICE)
         rank = du.jacobian_rank(model, target.cpu())
-        return model, f"{'ReLU' if relu else 'linear'} MLP, widths {widths}: Jacobian rank {rank} of n = {N}"
+        kind = "ReLU" if relu else "linear"
+        return model, f"{kind} MLP, widths {widths}: Jacobian rank {rank} of n = {N}"
 
-    explorer = du.Explorer(target, build, {"depth": (1, 6), "growth": (1.0, 3.0, 0.1), "relu": True},
-                           values={"depth": 3, "growth": 2.0}, step_size=0.01, steps=STEPS, blur=None,
-                           search_steps=SEARCH_STEPS)
+    controls = {"depth": (1, 6), "growth": (1.0, 3.0, 0.1), "relu": True}
+    explorer = du.Explorer(target, build, controls, values={"depth": 3, "growth": 2.0},
+                           step_size=0.01, steps=STEPS, blur=None, search_steps=SEARCH_STEPS)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -19,12 +19,12 @@
 # # 05 · Models trained on noise map inputs to noise (paper sections 5-6: Fig. 10, S4, S5)
 #
 # A ResNet trained to memorise Gaussian-noise images with random labels reaches training accuracy 1,
-# yet represents a natural image worse than an untrained model: its middle layers turn the Tesla coil
-# (not an ImageNet class) into something like its training noise. ImageNet training instead sharpens
-# the early layers, whose first-layer kernels become Gabor- and wavelet-like; noise training does not.
-# How noise-like an image is: the slope of its radially averaged power spectrum (white noise about 0,
-# natural images about -2). How Gabor-like a kernel is: the share of its spectral energy in its
-# strongest 10% of frequencies.
+# yet represents a natural image worse than an untrained model: its middle layers turn the Tesla
+# coil (not an ImageNet class) into something like its training noise. ImageNet training instead
+# sharpens the early layers, whose first-layer kernels become Gabor- and wavelet-like; noise
+# training does not. How noise-like an image is: the slope of its radially averaged power spectrum
+# (white noise about 0, natural images about -2). How Gabor-like a kernel is: the share of its
+# spectral energy in its strongest 10% of frequencies.
 
 # %%
 # Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
@@ -51,27 +51,27 @@ BATCH: int = 64  # batch size; paper: 128
 TRAIN_LR: float = 0.001  # Adam learning rate; paper: 1e-4
 STEPS: int = 200  # iterations per representation; paper code: 500
 SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
-SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # step sizes tried; paper: about 1/2 to 1/1000
+SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: about 1/2 to 1/1000
 LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..conv5
 SEED: int = 0  # seeds models, noise set, start images
 
 # %%
 NB = "05_noise_trained_models"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
-SIZES = (f"ResNet{DEPTH}; noise set {NOISE_IMAGES} x {NOISE_SIZE} px, {NOISE_CLASSES} classes, {EPOCHS} epochs; "
-         f"{IMAGE_SIZE} px, {STEPS} steps")
+SIZES = (f"ResNet{DEPTH}; noise set {NOISE_IMAGES} x {NOISE_SIZE} px, {NOISE_CLASSES} classes, "
+         f"{EPOCHS} epochs; {IMAGE_SIZE} px, {STEPS} steps")
 
 # %% [markdown]
 # ## Train ResNet on noise (checkpointed every epoch; a rerun resumes, a finished model is reused)
 
 # %%
-noise_model, train_log = du.train_on_noise(depth=DEPTH, n_images=NOISE_IMAGES, size=NOISE_SIZE, mean=NOISE_MEAN,
-                                           std=NOISE_STD, n_classes=NOISE_CLASSES, epochs=EPOCHS, batch=BATCH,
-                                           lr=TRAIN_LR, seed=SEED)
+noise_model, train_log = du.train_on_noise(depth=DEPTH, n_images=NOISE_IMAGES, size=NOISE_SIZE,
+                                           mean=NOISE_MEAN, std=NOISE_STD, n_classes=NOISE_CLASSES,
+                                           epochs=EPOCHS, batch=BATCH, lr=TRAIN_LR, seed=SEED)
 noise_model = noise_model.to(DEVICE)
 print(f"training: {train_log['seconds']:.0f} s; loss per epoch {np.round(train_log['loss'], 3)}")
-print(f"running accuracy per epoch {np.round(train_log['running_accuracy'], 3)}; final training accuracy "
-      f"(eval mode, whole set) {train_log['train_accuracy']:.4f}")
+print(f"running accuracy per epoch {np.round(train_log['running_accuracy'], 3)}; "
+      f"final training accuracy (eval mode, whole set) {train_log['train_accuracy']:.4f}")
 
 # %% [markdown]
 # ## The three models: untrained, ImageNet-trained, noise-trained
@@ -88,49 +88,62 @@ except du.WeightsUnavailableError as err:
     models["ImageNet"] = (du.load_efficientnet_lite0(trained=True).to(DEVICE), True)
     imagenet_name = "EfficientNet-Lite0 ImageNet (stand-in)"
 models["noise-trained"] = (noise_model, False)
-names = {"untrained": f"ResNet{DEPTH} untrained", "ImageNet": imagenet_name, "noise-trained": f"ResNet{DEPTH} noise-trained"}
+names = {"untrained": f"ResNet{DEPTH} untrained", "ImageNet": imagenet_name,
+         "noise-trained": f"ResNet{DEPTH} noise-trained"}
 
 
 def visualize(kind: str, blur: bool) -> dict:
     model, normalize = models[kind]
     out = {}
     for layer in LAYERS:
-        config = dict(model=names[kind], noise=train_log["config"] if kind == "noise-trained" else None, layer=layer,
-                      blur=blur, size=IMAGE_SIZE, steps=STEPS, step_sizes=SEARCH_STEP_SIZES, search=SEARCH_STEPS, seed=SEED, image=source)
-        out[layer] = du.cached(NB, f"{kind}-{layer}-{'blur' if blur else 'plain'}", config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=0.0, seed=SEED, normalize=normalize))
+        noise = train_log["config"] if kind == "noise-trained" else None
+        config = dict(model=names[kind], noise=noise, layer=layer, blur=blur, size=IMAGE_SIZE,
+                      steps=STEPS,
+                      step_sizes=SEARCH_STEP_SIZES, search=SEARCH_STEPS, seed=SEED, image=source)
+        name = f"{kind}-{layer}-{'blur' if blur else 'plain'}"
+        out[layer] = du.cached(NB, name, config, lambda: du.visualize_layer(
+            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=0.0,
+            seed=SEED,
+            normalize=normalize))
         out[layer]["slope"] = du.spectral_slope(out[layer]["image"])
     return out
 
 
 fig10 = {kind: visualize(kind, blur=True) for kind in models}
 noise_plain = visualize("noise-trained", blur=False)
-train_noise_slope = du.spectral_slope(du.noise_images([0], IMAGE_SIZE, NOISE_MEAN, NOISE_STD, SEED)[0])
+train_noise_slope = du.spectral_slope(
+    du.noise_images([0], IMAGE_SIZE, NOISE_MEAN, NOISE_STD, SEED)[0])
 target_slope = du.spectral_slope(target)
 for kind, per_layer in list(fig10.items()) + [("noise-trained, no blur", noise_plain)]:
     for layer in LAYERS:
         r = per_layer[layer]
-        print(f"{kind:23} {layer}: step={r['step_size']:.3g} m_g={r['m_g']:.3g} m_s={r['m_s']:.3g} m_i={r['m_i']:.3g} slope={r['slope']:.2f}")
+        print(f"{kind:23} {layer}: step={r['step_size']:.3g} m_g={r['m_g']:.3g} m_s={r['m_s']:.3g} "
+              f"m_i={r['m_i']:.3g} slope={r['slope']:.2f}")
 print(f"spectral slope: target {target_slope:.2f}, training noise {train_noise_slope:.2f}")
 
 # %% [markdown]
 # ## Fig. 10 (with blur) and Fig. S4 (noise-trained model without blur)
-# Each panel: m_i and the spectral slope s of a_g (training noise: s about 0; the target: s below -2).
+# Each panel: m_i and the spectral slope s of a_g (training noise: s about 0; the target: s below
+# -2).
 
 # %%
-rows = {names[k].replace(" (", "\n("): [target] + [fig10[k][l]["image"] for l in LAYERS] for k in models}
-notes = {names[k].replace(" (", "\n("): ["target"] + [f"m_i={fig10[k][l]['m_i']:.3g}, s={fig10[k][l]['slope']:.2f}" for l in LAYERS]
-         for k in models}
+labels = {k: names[k].replace(" (", "\n(") for k in models}
+rows = {labels[k]: [target] + [fig10[k][l]["image"] for l in LAYERS] for k in models}
+notes = {labels[k]: ["target"] + [f"m_i={fig10[k][l]['m_i']:.3g}, s={fig10[k][l]['slope']:.2f}"
+                                  for l in LAYERS] for k in models}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
-fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; shown clipped to [0, 1])", y=1.03)
+fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; "
+             f"shown clipped to [0, 1])", y=1.03)
 du.save_fig(fig, NB, "fig10_three_models")
 plt.show()
 label = f"ResNet{DEPTH} noise-trained"
-fig = du.image_grid({f"{label}\neq. (4), no blur": [target] + [noise_plain[l]["image"] for l in LAYERS],
-                     f"{label}\neq. (5), blur": [target] + [fig10["noise-trained"][l]["image"] for l in LAYERS]},
+runs = {f"{label}\neq. (4), no blur": noise_plain,
+        f"{label}\neq. (5), blur": fig10["noise-trained"]}
+fig = du.image_grid({row: [target] + [r[l]["image"] for l in LAYERS] for row, r in runs.items()},
                     ["a"] + LAYERS,
-                    {f"{label}\neq. (4), no blur": ["target"] + [f"m_g={noise_plain[l]['m_g']:.3g}\nm_s={noise_plain[l]['m_s']:.3g}" for l in LAYERS],
-                     f"{label}\neq. (5), blur": ["target"] + [f"m_g={fig10['noise-trained'][l]['m_g']:.3g}\nm_s={fig10['noise-trained'][l]['m_s']:.3g}" for l in LAYERS]},
+                    {row: ["target"] + [f"m_g={r[l]['m_g']:.3g}\nm_s={r[l]['m_s']:.3g}"
+                                        for l in LAYERS]
+                     for row, r in runs.items()},
                     size=2.0)
 fig.suptitle("Fig. S4: the noise-trained model without and with blur", y=1.04)
 du.save_fig(fig, NB, "figS4_noise_model_blur")
@@ -148,21 +161,26 @@ def first_conv(model):
 
 
 kernels = {k: first_conv(m) for k, (m, _) in models.items()}
-untrained_twin = first_conv(du.load_efficientnet_lite0(trained=False, seed=SEED)) if IMAGENET_MISSING else kernels["untrained"]
+untrained_twin = (first_conv(du.load_efficientnet_lite0(trained=False, seed=SEED))
+                  if IMAGENET_MISSING
+                  else kernels["untrained"])
+TWIN = "ImageNet model's architecture, untrained"
 concentration = {k: float(du.kernel_concentration(w).mean()) for k, w in kernels.items()}
-concentration["ImageNet model's architecture, untrained"] = float(du.kernel_concentration(untrained_twin).mean())
+concentration[TWIN] = float(du.kernel_concentration(untrained_twin).mean())
 print({k: round(v, 3) for k, v in concentration.items()})
 fig, axes = plt.subplots(1, 3, figsize=(12, 2.8))
 for ax, (kind, w) in zip(axes, kernels.items()):
     w = w[:32]
-    w = (w - w.amin(dim=(1, 2, 3), keepdim=True)) / (w.amax(dim=(1, 2, 3), keepdim=True) - w.amin(dim=(1, 2, 3), keepdim=True) + 1e-12)
+    low, high = w.amin(dim=(1, 2, 3), keepdim=True), w.amax(dim=(1, 2, 3), keepdim=True)
+    w = (w - low) / (high - low + 1e-12)
     k = w.shape[-1]
     grid = torch.ones(3, 4 * (k + 1), 8 * (k + 1))
     for i in range(w.shape[0]):
         r, c = divmod(i, 8)
         grid[:, r * (k + 1):r * (k + 1) + k, c * (k + 1):c * (k + 1) + k] = w[i]
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest"), ax.set_axis_off()
-    ax.set_title(f"{names[kind]}\n{k}x{k} kernels, concentration {concentration[kind]:.3f}", fontsize=8)
+    ax.set_title(f"{names[kind]}\n{k}x{k} kernels, concentration {concentration[kind]:.3f}",
+                 fontsize=8)
 fig.suptitle("Fig. S5: first-layer kernels (first 32, each scaled to its own range)", y=1.08)
 du.save_fig(fig, NB, "figS5_kernels")
 plt.show()
@@ -174,43 +192,65 @@ plt.show()
 claims = du.Claims(PROFILE, source, SIZES)
 mi = {k: [fig10[k][l]["m_i"] for l in LAYERS] for k in models}
 slope = {k: [fig10[k][l]["slope"] for l in LAYERS] for k in models}
-claims.check("noise_training_memorises", "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
-    f"ResNet{DEPTH} noise-trained", {"train accuracy": train_log["train_accuracy"], "epochs": EPOCHS,
-                                      "seconds": train_log["seconds"]}, train_log["train_accuracy"] >= 0.99)
-stand_in = " (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)" if IMAGENET_MISSING else ""
-claims.check("fig10_imagenet_sharper", "ImageNet training sharpens early layers (conv1-conv2) even for an unseen input" + stand_in,
-    "Fig. 10", f"{imagenet_name} vs ResNet{DEPTH} untrained", {"m_i ImageNet": mi["ImageNet"], "m_i untrained": mi["untrained"]},
-    all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])))
+claims.check("noise_training_memorises",
+             "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
+             f"ResNet{DEPTH} noise-trained",
+             {"train accuracy": train_log["train_accuracy"], "epochs": EPOCHS,
+              "seconds": train_log["seconds"]}, train_log["train_accuracy"] >= 0.99)
+stand_in = (" (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)"
+            if IMAGENET_MISSING else "")
+claims.check("fig10_imagenet_sharper",
+             "ImageNet training sharpens early layers (conv1-conv2) even for an unseen input"
+             + stand_in,
+             "Fig. 10", f"{imagenet_name} vs ResNet{DEPTH} untrained",
+             {"m_i ImageNet": mi["ImageNet"], "m_i untrained": mi["untrained"]},
+             all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])))
 mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
-claims.check("fig10_noise_model_noise_like", "the noise-trained model's conv3/conv4 are less clear than both others (larger m_i) and more noise-like (spectral slope closer to the training noise's)",
-    "Fig. 10", f"ResNet{DEPTH} noise-trained vs untrained vs {imagenet_name}",
-    {"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
-     "spectral slope conv3, conv4": {k: [slope[k][i] for i in mid] for k in models},
-     "slope training noise": train_noise_slope, "slope target": target_slope},
-    all(mi["noise-trained"][i] > max(mi["untrained"][i], mi["ImageNet"][i]) for i in mid)
-    and all(slope["noise-trained"][i] > max(slope["untrained"][i], slope["ImageNet"][i]) for i in mid))
+claims.check("fig10_noise_model_noise_like",
+             "the noise-trained model's conv3/conv4 are less clear than both others "
+             "(larger m_i) and "
+             "more noise-like (spectral slope closer to the training noise's)",
+             "Fig. 10", f"ResNet{DEPTH} noise-trained vs untrained vs {imagenet_name}",
+             {"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
+              "spectral slope conv3, conv4": {k: [slope[k][i] for i in mid] for k in models},
+              "slope training noise": train_noise_slope, "slope target": target_slope},
+             all(mi["noise-trained"][i] > max(mi["untrained"][i], mi["ImageNet"][i]) for i in mid)
+             and all(slope["noise-trained"][i] > max(slope["untrained"][i], slope["ImageNet"][i])
+                     for i in mid))
+noise_blur = fig10["noise-trained"]
 plain_good = [noise_plain[l]["m_g"] < noise_plain[l]["m_s"] for l in LAYERS]
-blur_good = [fig10["noise-trained"][l]["m_g"] < fig10["noise-trained"][l]["m_s"] for l in LAYERS]
-claims.check("figS4_blur_stalls", "noise-trained model: without blur m_g < m_s at every layer; with blur m_g stays above m_s (at some layers)",
-    "Fig. S4", f"ResNet{DEPTH} noise-trained", {"no blur m_g < m_s": plain_good, "blur m_g < m_s": blur_good,
-                                                "m_g no blur": [noise_plain[l]["m_g"] for l in LAYERS],
-                                                "m_g blur": [fig10["noise-trained"][l]["m_g"] for l in LAYERS],
-                                                "m_s": [noise_plain[l]["m_s"] for l in LAYERS]},
-    all(plain_good) and not all(blur_good))
-claims.check("figS5_gabor", "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, not with noise training"
-    + stand_in, "Fig. S5", f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained", concentration,
-    concentration["ImageNet"] > concentration["ImageNet model's architecture, untrained"]
-    and concentration["noise-trained"] < concentration["ImageNet"]
-    and abs(concentration["noise-trained"] - concentration["untrained"]) < abs(concentration["ImageNet"] - concentration["ImageNet model's architecture, untrained"]))
+blur_good = [noise_blur[l]["m_g"] < noise_blur[l]["m_s"] for l in LAYERS]
+claims.check("figS4_blur_stalls",
+             "noise-trained model: without blur m_g < m_s at every layer; "
+             "with blur m_g stays above m_s "
+             "(at some layers)", "Fig. S4", f"ResNet{DEPTH} noise-trained",
+             {"no blur m_g < m_s": plain_good, "blur m_g < m_s": blur_good,
+              "m_g no blur": [noise_plain[l]["m_g"] for l in LAYERS],
+              "m_g blur": [noise_blur[l]["m_g"] for l in LAYERS],
+              "m_s": [noise_plain[l]["m_s"] for l in LAYERS]},
+             all(plain_good) and not all(blur_good))
+claims.check("figS5_gabor",
+             "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, "
+             "not with noise training" + stand_in, "Fig. S5",
+             f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained", concentration,
+             concentration["ImageNet"] > concentration[TWIN]
+             and concentration["noise-trained"] < concentration["ImageNet"]
+             and abs(concentration["noise-trained"] - concentration["untrained"])
+             < abs(concentration["ImageNet"] - concentration[TWIN]))
 if IMAGENET_MISSING:
-    claims.not_measured("fig10_resnet_imagenet", f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",
+    claims.not_measured("fig10_resnet_imagenet",
+                        f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",
                         "Fig. 10, S5", f"ResNet{DEPTH} ImageNet",
-                        f"weights unavailable offline ({IMAGENET_MISSING[:80]}); EfficientNet-Lite0 stands in")
+                        f"weights unavailable offline ({IMAGENET_MISSING[:80]}); "
+                        f"EfficientNet-Lite0 stands in")
+KEYS = ("step_size", "m_g", "m_s", "m_i", "slope")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, training=train_log,
-                  fig10={k: {l: {m: v[l][m] for m in ("step_size", "m_g", "m_s", "m_i", "slope")} for l in LAYERS} for k, v in fig10.items()},
-                  figS4_no_blur={l: {m: noise_plain[l][m] for m in ("step_size", "m_g", "m_s", "m_i", "slope")} for l in LAYERS},
+                  fig10={k: {l: {m: v[l][m] for m in KEYS} for l in LAYERS}
+                         for k, v in fig10.items()},
+                  figS4_no_blur={l: {m: noise_plain[l][m] for m in KEYS} for l in LAYERS},
                   figS5=concentration), NB, "numbers")
 
 # %%
 # Asserted at the quick scale (robust there); the others are recorded above.
-assert claims["noise_training_memorises"], "the noise-trained model should memorise its training set"
+assert claims["noise_training_memorises"], \
+    "the noise-trained model should memorise its training set"
