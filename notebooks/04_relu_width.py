@@ -150,20 +150,24 @@ claims.check("relu_p_half",
              {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
 const = [results[("constant n, ReLU", d)] for d in depths]
 grow = [results[("n (1/p)^k, ReLU", d)] for d in depths]
+
+
+def by_depth(runs: list, other: list, other_name: str) -> dict:
+    """The numbers behind a ReLU-width claim: rank and m_i by depth, and the other design's m_i."""
+    return {"rank by depth": [r["rank"] for r in runs], "m_i by depth": [r["m_i"] for r in runs],
+            f"m_i {other_name}": [r["m_i"] for r in other]}
+
+
 claims.check("relu_constant_loses",
              "constant-width ReLU MLPs lose input information with depth "
              "(Jacobian rank < n and falling; m_i above the growing-width model's)", FIGURE, MODEL,
-             {"rank by depth": [r["rank"] for r in const],
-              "m_i by depth": [r["m_i"] for r in const],
-              "m_i growing-width ReLU": [r["m_i"] for r in grow]},
+             by_depth(const, grow, "growing-width ReLU"),
              all(r["rank"] < N for r in const) and const[-1]["rank"] < const[0]["rank"]
              and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)))
 claims.check("relu_growing_restores",
              "widths n (1/p)^k restore accurate inversion with ReLU "
-             "(full Jacobian rank, small m_i)", FIGURE, MODEL,
-             {"rank by depth": [r["rank"] for r in grow],
-              "m_i by depth": [r["m_i"] for r in grow],
-              "m_i constant-width ReLU": [r["m_i"] for r in const]},
+             "(full Jacobian rank, small m_i)",
+             FIGURE, MODEL, by_depth(grow, const, "constant-width ReLU"),
              all(r["rank"] == N for r in grow)
              and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)))
 models = {f"{f} depth {d}": {k: v for k, v in r.items() if k != "image"}
