@@ -199,7 +199,10 @@ class Explorer:
         fig = Figure(figsize=(10.5, 3.4))
         axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
         axes[0].imshow(to_numpy_image(self.target), interpolation="nearest"), axes[0].set_title("target a")
-        axes[1].imshow(to_numpy_image(run.images), interpolation="nearest"), axes[1].set_title("generated a_g")
+        matched = self.last["m_g"] < self.last["m_s"]
+        axes[1].imshow(to_numpy_image(run.images), interpolation="nearest")
+        axes[1].set_title("generated a_g" if matched else "generated a_g\nNOT matched (m_g >= m_s)",
+                          color="black" if matched else "#b00")
         for ax in axes[:2]:
             ax.set_axis_off()
         at = [max(int(s), 1) for s in run.steps]

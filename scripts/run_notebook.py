@@ -43,10 +43,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 HEARTBEAT_S = float(os.environ.get("DEPTHREP_HEARTBEAT_S", 20))  # a status line at least this often
-# Paper profile on a 2-core CPU: not measured (days). The estimate comes from FLOP counts: notebook 05
-# alone trains ResNet50 for 90 epochs on 10,000 images of 224 px, about 2e16 floating-point operations,
-# which is about 40 h at the 150 GFLOP/s `make bench` measured on this project's 2-core machine.
-PAPER_ON_CPU = "more than two days (an estimate from FLOP counts; never measured on a CPU)"
+# Paper profile on a 2-core CPU: never measured. The estimate comes from FLOP counts: notebook 05 alone
+# trains ResNet50 for 90 epochs on 10,000 images of 224 px, about 2e16 floating-point operations, which is
+# about 35 h at the ~175 GFLOP/s a ResNet50 forward and backward pass reaches on this project's 2-core
+# machine (`make bench` on a quiet machine: 0.135 s per 24-GFLOP step); notebooks 01-04 come on top.
+PAPER_ON_CPU = "more than a day (an estimate from FLOP counts; never measured on a CPU)"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -124,9 +125,7 @@ def thread_share(jobs: int, n_cores: int | None = None) -> int:
     return max(1, (n_cores or cores()) // max(1, jobs))
 
 
-def fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return "unknown"
+def fmt_seconds(s: float) -> str:
     s = int(round(s))
     return f"{s // 3600} h {s % 3600 // 60:02d} min" if s >= 3600 else f"{s // 60} min {s % 60:02d} s"
 
@@ -354,7 +353,8 @@ def plan(requested: str, results: Path, names: list[str], jobs: int) -> int:
     if all(times):
         total = sum(t["seconds"] for t in times)
         print(f"  {len(names)} notebooks, {jobs} at a time, {share} thread(s) each; the last runs here took "
-              f"{fmt_seconds(total)} in all (one at a time); cached results are reused, so a rerun is faster.")
+              f"{fmt_seconds(total)} summed over the notebooks; cached results are reused, so a rerun is "
+              f"faster.")
     else:
         print(f"  {len(names)} notebooks, {jobs} at a time, {share} thread(s) each; no earlier {profile} run "
               f"of every notebook in {results}, so no estimate from this machine (README: runtime table).")

@@ -154,6 +154,8 @@ def test_explorer_runs_from_its_widgets():
     np.testing.assert_allclose(explorer.figure.axes[1].images[0].get_array(), du.to_numpy_image(first["image"]))
     assert "ResNet18, untrained, conv2" in explorer.figure.texts[0].get_text()
     assert "step size 0.1" in explorer.figure.texts[0].get_text()
+    not_matched = "NOT matched" in explorer.figure.axes[1].get_title()
+    assert not_matched == (first["m_g"] >= first["m_s"])  # a run that missed the embedding says so
     explorer.step_size.value, explorer.steps.value = 0.01, 40
     explorer.button.click()  # the Run button: the same path, in a background thread
     second = explorer.wait()
