@@ -4,11 +4,11 @@ Where each thing is computed, one file per concern:
 
     depthrep/device.py     device choice, seeds, progress (bars interactively, log lines under make)
     depthrep/assets.py     the paper's images: verified downloads with a mirror, any image file to RGB
-    depthrep/models.py     ResNets (untrained / ImageNet), EfficientNet-Lite0 (offline weights), MLPs
+    depthrep/models.py     ResNets, EfficientNet-Lite0 (offline weights), GoogLeNet / ViT / Mixer, MLPs
     depthrep/layers.py     layer names (conv1..conv5, node names) and O_l, a model truncated at a layer
     depthrep/inversion.py  representation visualization: eqs. (3)-(5), batched; step-size line search
     depthrep/metrics.py    m_g, m_s, m_i (eqs. 6-10); spectral measures of images and kernels
-    depthrep/plots.py      image grids
+    depthrep/plots.py      image grids (runs that missed their embedding marked in red)
     depthrep/results.py    results files, the code-keyed cache, safe loading, file locks
     depthrep/claims.py     the claims record (results/claims.json, claims.md)
     depthrep/explorer.py   the interactive explorer widget
@@ -18,19 +18,21 @@ Where each thing is computed, one file per concern:
 from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, UPSTREAM, ImageError, ImageUnavailableWarning,
                              check_image, data_dir, fetch_image, load_image, load_target, read_image)
-from depthrep.claims import CLAIM_STATUSES, Claims, check_claim, claims_table, record_claim, render_claims
+from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, matched, record_claim,
+                             render_claims, unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.explorer import Explorer
 from depthrep.inversion import (Inversion, blur3x3, gaussian_kernel3, invert, line_search, reuse_freed_memory,
                                 start_image, visualize_layer)
-from depthrep.layers import EFFICIENTNET_LAYERS, RESNET_LAYERS, Truncated, fold_batchnorm, layer_names, truncate
+from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, fold_batchnorm,
+                             layer_names, relative_layers, truncate)
 from depthrep.metrics import (distances, embedding_distance, input_distance, kernel_concentration, shifted_input,
                               spectral_slope)
 from depthrep.mlp import exact_inverse, jacobian, jacobian_rank, linear_layers
-from depthrep.models import (RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
-                             load_efficientnet_lite0, load_resnet, make_mlp, trained_weights_cached)
+from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
+                             load_beyond_cnn, load_efficientnet_lite0, load_resnet, make_mlp, trained_weights_cached)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise
-from depthrep.plots import image_grid, to_numpy_image
+from depthrep.plots import image_grid, run_title, to_numpy_image
 from depthrep.results import (cached, code_version, load_safely, locked, results_dir, results_root, save_fig,
                               save_json, write_json, write_text)
 

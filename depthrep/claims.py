@@ -3,24 +3,35 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
-
-
+from typing import Any, Mapping
 
 from depthrep.results import _jsonable, locked, results_root, write_text
 
 
-CLAIM_STATUSES = ("holds", "does not hold", "not measured")
+CLAIM_STATUSES = ("holds", "does not hold", "inconclusive", "not measured")
+
+
+def matched(run: Mapping) -> bool:
+    """Whether a generated image matched the layer's embedding: m_g < m_s (closer in embedding than the
+    shifted input a'). Only such runs say what the layer keeps of the input; a run that did not get there
+    says something about the optimiser instead."""
+    return bool(run["m_g"] < run["m_s"])
+
+
+def unmatched_runs(runs: Mapping[str, Mapping]) -> list[str]:
+    """Labels (with their numbers) of the runs that did not match the embedding."""
+    return [f"{label} (m_g {r['m_g']:.3g} >= m_s {r['m_s']:.3g})" for label, r in runs.items() if not matched(r)]
 
 
 def record_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
                  numbers: dict, status: str, why: str = "") -> dict:
     """Add or replace one row of ``results/claims.json`` (keyed by claim id and profile) and re-render
-    ``results/claims.md``. ``status`` is 'holds', 'does not hold' or 'not measured' (give ``why``)."""
+    ``results/claims.md``. ``status`` is 'holds', 'does not hold', 'inconclusive' (the runs it compares did not
+    converge) or 'not measured'; the last two need a reason (``why``)."""
     if status not in CLAIM_STATUSES:
         raise ValueError(f"status must be one of {CLAIM_STATUSES}, got {status!r}.")
-    if status == "not measured" and not why:
-        raise ValueError("A claim that is not measured needs a reason (why=...).")
+    if status in ("not measured", "inconclusive") and not why:
+        raise ValueError(f"A claim that is {status} needs a reason (why=...).")
     row = _jsonable(dict(claim=claim, text=text, figure=figure, profile=profile, model=model, image=image,
                          sizes=sizes, numbers=numbers, status=status, why=why,
                          recorded=time.strftime("%Y-%m-%d %H:%M:%S")))
@@ -35,12 +46,21 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
 
 
 def check_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
-                numbers: dict, holds: bool, why: str = "") -> bool:
-    """Record a measured claim as 'holds' or 'does not hold', print its row, and return ``holds``."""
-    row = record_claim(claim, text, figure, profile, model, image, sizes, numbers,
-                       "holds" if holds else "does not hold", why)
-    print(f"{claim}: {row['status']}  " + "; ".join(f"{k} = {_fmt(v)}" for k, v in row["numbers"].items()))
-    return bool(holds)
+                numbers: dict, holds: bool, why: str = "", runs: Mapping[str, Mapping] | None = None) -> bool | None:
+    """Record a measured claim and print its row. ``runs`` (label -> a result with m_g and m_s) are the
+    generated images the claim compares: if any did not match its embedding the claim is 'inconclusive'
+    (returns None) whatever ``holds`` says; otherwise 'holds' or 'does not hold' (returns ``holds``)."""
+    missed = unmatched_runs(runs or {})
+    if missed:
+        status = "inconclusive"
+        why = (f"did not converge: {len(missed)} of {len(runs)} compared runs missed the embedding: "
+               + "; ".join(missed) + (f". {why}" if why else ""))
+    else:
+        status = "holds" if holds else "does not hold"
+    row = record_claim(claim, text, figure, profile, model, image, sizes, numbers, status, why)
+    print(f"{claim}: {row['status']}  " + "; ".join(f"{k} = {_fmt(v)}" for k, v in row["numbers"].items())
+          + (f"  ({why})" if missed else ""))
+    return None if missed else bool(holds)
 
 
 def _fmt(v: Any) -> str:
@@ -75,9 +95,10 @@ def render_claims(rows: list[dict]) -> str:
 class Claims:
     """The claims of one notebook run, made once with what every row shares (profile, image, sizes).
 
-    ``check`` records a measured verdict and returns it; ``not_measured`` records a claim that could not be
+    ``check`` records a measured verdict and returns it (with ``runs``, the generated images it compares:
+    'inconclusive' when one of them missed its embedding); ``not_measured`` records a claim that could not be
     measured, with the reason; ``claims[claim_id]`` is the verdict recorded in this run (True: holds,
-    False: does not hold, None: not measured), so each claim id is written once.
+    False: does not hold, None: inconclusive or not measured), so each claim id is written once.
     """
 
     def __init__(self, profile: str, image: str, sizes: str) -> None:
@@ -85,9 +106,9 @@ class Claims:
         self.verdicts: dict[str, bool | None] = {}
 
     def check(self, claim: str, text: str, figure: str, model: str, numbers: dict, holds: bool,
-              why: str = "") -> bool:
+              why: str = "", runs: Mapping[str, Mapping] | None = None) -> bool | None:
         self.verdicts[claim] = check_claim(claim, text, figure, self.profile, model, self.image, self.sizes,
-                                           numbers, holds, why)
+                                           numbers, holds, why, runs)
         return self.verdicts[claim]
 
     def not_measured(self, claim: str, text: str, figure: str, model: str, why: str) -> None:

@@ -31,10 +31,41 @@ EFFICIENTNET_LAYERS = {
 }
 
 
+# GoogLeNet at the same strides (1/2 .. 1/32): the stem convolution, then the last module at each stride.
+GOOGLENET_LAYERS = {
+    "conv1": "conv1.relu",
+    "conv2": "conv3.relu",
+    "conv3": "inception3b.cat",
+    "conv4": "inception4e.cat",
+    "conv5": "inception5b.cat",
+}
+
+# Transformers and mixers have no strides: "patch" (the patch embedding, a linear map of each patch) and
+# "block1" .. "blockL" (the output of each block). Node names for torchvision's ViT and timm's MLP-Mixer.
+_BLOCKS = {"VisionTransformer": ("conv_proj", "encoder.layers.encoder_layer_{}"),
+           "MlpMixer": ("stem.proj", "blocks.{}")}
+
+
 def _aliases(model: nn.Module) -> dict[str, str]:
     """Paper-style layer names understood for this model family."""
     name = type(model).__name__
-    return {"ResNet": RESNET_LAYERS, "EfficientNet": EFFICIENTNET_LAYERS}.get(name, {})
+    if name in _BLOCKS:
+        patch, block = _BLOCKS[name]
+        n = len(model.encoder.layers if name == "VisionTransformer" else model.blocks)
+        return {"patch": patch, **{f"block{i + 1}": block.format(i) for i in range(n)}}
+    return {"ResNet": RESNET_LAYERS, "EfficientNet": EFFICIENTNET_LAYERS, "GoogLeNet": GOOGLENET_LAYERS}.get(name, {})
+
+
+def relative_layers(model: nn.Module, n: int = 4) -> list[str]:
+    """The stem (a CNN's first convolution, a transformer's or mixer's patch embedding), then ``n`` layers at
+    relative depth 1/n .. n/n: conv2..conv5 of a CNN (by stride), block round(k L / n) of L blocks."""
+    aliases = _aliases(model)
+    if "patch" in aliases:
+        blocks = len(aliases) - 1
+        return ["patch"] + [f"block{max(1, round(k * blocks / n))}" for k in range(1, n + 1)]
+    if "conv5" in aliases and n == 4:
+        return ["conv1", "conv2", "conv3", "conv4", "conv5"]
+    raise ValueError(f"No relative-depth layers for {type(model).__name__}: pass layer names from layer_names(model).")
 
 
 def layer_names(model: nn.Module) -> list[str]:

@@ -30,7 +30,8 @@ def jacobian(model: nn.Module, a: torch.Tensor) -> torch.Tensor:
     """Jacobian of the flattened output with respect to the flattened input at ``a`` (batch 1), float64,
     by forward-mode autodiff (one pass per input direction); ``model`` itself is left unchanged."""
     model = copy.deepcopy(model).double()
-    x = a.detach().to(torch.float64)
+    device = next(model.parameters()).device
+    x = a.detach().to(device, torch.float64)  # on the model's device (a CPU target with a GPU model works)
     return torch.func.jacfwd(lambda v: model(v.reshape(x.shape)).flatten())(x.flatten())
 
 

@@ -1,4 +1,5 @@
-"""The models: torchvision ResNets (untrained or ImageNet), EfficientNet-Lite0 (offline weights), MLPs."""
+"""The models: torchvision ResNets (untrained or ImageNet), EfficientNet-Lite0 (offline weights), GoogLeNet,
+ViT and MLP-Mixer (notebook 06), MLPs."""
 from __future__ import annotations
 
 import urllib.parse
@@ -40,17 +41,74 @@ def load_resnet(depth: int = 50, trained: bool = False, seed: int = 0) -> nn.Mod
     if not trained:
         seed_everything(seed)
         return freeze(builder(weights=None))
-    weights = torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")
+    return _torchvision_trained(builder, f"ResNet{depth}_Weights.IMAGENET1K_V1", f"resnet{depth}")
+
+
+def _torchvision_trained(builder, weights_name: str, builder_name: str, **kwargs) -> nn.Module:
+    """A torchvision model with its ImageNet weights: from the hub cache without network when cached
+    there, else downloaded; ``WeightsUnavailableError`` (with the fix) when neither works."""
+    import torchvision
+
+    weights = torchvision.models.get_weight(weights_name)
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
     try:
-        model = builder(weights=weights, progress=False)
+        model = builder(weights=weights, progress=False, **kwargs)
     except Exception as err:
         raise WeightsUnavailableError(
-            f"ImageNet weights for ResNet{depth} are not available: {type(err).__name__}: {err}.\n"
+            f"ImageNet weights for {weights_name.split('_Weights')[0]} are not available: {type(err).__name__}: {err}.\n"
             f"Fix: on a machine with internet run `python -c \"import torchvision; "
-            f"torchvision.models.resnet{depth}(weights='IMAGENET1K_V1')\"`, or copy {weights.url} to {cached}."
+            f"torchvision.models.{builder_name}(weights='{weights_name.split('.')[-1]}')\"`, or copy {weights.url} to "
+            f"{cached}."
         ) from err
     return freeze(model)
+
+
+BEYOND_CNN = ("GoogLeNet", "ViT", "Mixer")
+
+
+def load_beyond_cnn(arch: str, trained: bool = False, seed: int = 0, size: int = 224, small: bool = False) -> nn.Module:
+    """The models of notebook 06: GoogLeNet (torchvision), a vision transformer (torchvision) and an MLP-Mixer
+    (timm; torchvision has none), untrained (seeded default init) or ImageNet-trained.
+
+    ``small=True`` (the quick profile): ViT and Mixer with 4 blocks, 8-pixel patches and width 192 at ``size``
+    px (no published weights exist for these); else the standard ViT-B/16 and Mixer-B/16 (``size`` a multiple
+    of 16; ImageNet weights at 224). GoogLeNet is the standard one either way. Trained weights come from
+    torchvision's cache (GoogLeNet, ViT-B/16) or timm's Hugging Face cache (Mixer-B/16);
+    ``WeightsUnavailableError`` says how to get them.
+    """
+    import torchvision
+
+    if arch not in BEYOND_CNN:
+        raise ValueError(f"arch must be one of {BEYOND_CNN}, got {arch!r}.")
+    if trained and small and arch != "GoogLeNet":
+        raise WeightsUnavailableError(f"No ImageNet weights exist for the small {arch} of the quick profile; the "
+                                      f"paper profile uses the standard {arch}-B/16.")
+    seed_everything(seed)
+    if arch == "GoogLeNet":
+        if trained:
+            return _torchvision_trained(torchvision.models.googlenet, "GoogLeNet_Weights.IMAGENET1K_V1", "googlenet")
+        return freeze(torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True))
+    if arch == "ViT":
+        if small:
+            return freeze(torchvision.models.VisionTransformer(image_size=size, patch_size=8, num_layers=4,
+                                                               num_heads=3, hidden_dim=192, mlp_dim=768))
+        if trained:
+            return _torchvision_trained(torchvision.models.vit_b_16, "ViT_B_16_Weights.IMAGENET1K_V1", "vit_b_16")
+        return freeze(torchvision.models.vit_b_16(weights=None, image_size=size))
+    import timm
+
+    if small:
+        from timm.models.mlp_mixer import MlpMixer
+
+        return freeze(MlpMixer(img_size=size, patch_size=8, num_blocks=4, embed_dim=192))
+    try:
+        return freeze(timm.create_model("mixer_b16_224", pretrained=trained, img_size=size))
+    except Exception as err:
+        raise WeightsUnavailableError(
+            f"ImageNet weights for Mixer-B/16 are not available: {type(err).__name__}: {err}.\n"
+            "Fix: on a machine with internet run `python -c \"import timm; timm.create_model('mixer_b16_224', "
+            "pretrained=True)\"` (fills the Hugging Face cache)."
+        ) from err
 
 
 def trained_weights_cached(depth: int = 50) -> bool:

@@ -13,9 +13,18 @@ def to_numpy_image(x: torch.Tensor) -> np.ndarray:
     return (x[0] if x.dim() == 4 else x).permute(1, 2, 0).clamp(0, 1).numpy()
 
 
+def run_title(run: dict) -> str:
+    """A panel's title: its m_i, and a warning when the run missed its embedding (m_g >= m_s)."""
+    return f"m_i={run['m_i']:.3g}" + ("" if run["m_g"] < run["m_s"] else f"\n{NOT_MATCHED}")
+
+
+NOT_MATCHED = "NOT matched (m_g>=m_s)"
+
+
 def image_grid(rows: dict[str, Sequence[torch.Tensor | None]], col_titles: Sequence[str],
                cell_titles: dict[str, Sequence[str]] | None = None, size: float = 1.9) -> Any:
-    """A figure of images: one row per entry of ``rows`` (label -> images; None leaves a cell empty)."""
+    """A figure of images: one row per entry of ``rows`` (label -> images; None leaves a cell empty). A cell
+    whose title says the run missed its embedding (``run_title``) gets a red title and frame."""
     import matplotlib.pyplot as plt
 
     n_rows, n_cols = len(rows), len(col_titles)
@@ -34,7 +43,11 @@ def image_grid(rows: dict[str, Sequence[torch.Tensor | None]], col_titles: Seque
             extra = (cell_titles or {}).get(label, [])
             if c < len(extra) and extra[c]:
                 title = f"{title}\n{extra[c]}" if title else extra[c]
-            ax.set_title(title, fontsize=8)
+            missed = NOT_MATCHED in title
+            ax.set_title(title, fontsize=8, color="red" if missed else "black")
+            if missed:
+                for spine in ax.spines.values():
+                    spine.set_color("red"), spine.set_linewidth(2)
         axes[r, 0].set_ylabel(label, fontsize=8)
     fig.tight_layout()
     return fig

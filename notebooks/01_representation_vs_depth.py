@@ -52,7 +52,7 @@ SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1
 DECAY_TO: float = 0.0  # step size falls linearly to DECAY_TO x its start; paper: "decreasing"
 BLUR_SIGMA: float = 2.4  # blur sigma at the first step (eq. 5); paper's code: 2.4
 BLUR_SIGMA_END: float = 0.4  # ... falling linearly to this at the last; paper's code: 0.4
-SHIFT_SIGMA: float = 0.05  # a' = a + N(0, sigma) for m_s; paper text 1/20, code 1/18
+SHIFT_SIGMA: float = 0.05  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEED: int = 0  # seeds the start image a_0 and the shift a'
 LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..conv5
 
@@ -137,7 +137,7 @@ def grid(keys: list, title: str):
         got = results.get((arch, trained, blur))
         rows[label] = [target] + ([got[l]["image"] for l in LAYERS] if got
                                   else [None] * len(LAYERS))
-        notes[label] = ["target"] + ([f"m_i={got[l]['m_i']:.3g}" for l in LAYERS] if got else [])
+        notes[label] = ["target"] + ([du.run_title(got[l]) for l in LAYERS] if got else [])
     fig = du.image_grid(rows, ["a"] + LAYERS, notes)
     fig.suptitle(title, y=1.02)
     return fig
@@ -197,6 +197,12 @@ def m_i(arch, trained, blur):
     return [results[(arch, trained, blur)][l]["m_i"] for l in LAYERS]
 
 
+def runs(arch, trained, blur, layers=LAYERS):
+    """The generated images a claim compares: inconclusive unless each matched its embedding."""
+    weights = "ImageNet" if trained else "untrained"
+    return {f"{arch} {weights} {l}": results[(arch, trained, blur)][l] for l in layers}
+
+
 def rank_corr(values) -> float:
     """Spearman correlation of values with depth (1.0: strictly growing)."""
     return float(np.corrcoef(np.argsort(np.argsort(values)), np.arange(len(values)))[0, 1])
@@ -209,7 +215,7 @@ for blur, claim, fig_name in [(True, "fig2_untrained_depth", "Fig. 2"),
     claims.check(claim, f"untrained ResNet50, {UPDATE[blur]}: m_i grows from conv1 to conv5",
                  fig_name, "ResNet50 untrained",
                  {"m_i conv1..conv5": mi, "spearman(m_i, depth)": rank_corr(mi)},
-                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9)
+                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs("ResNet50", False, blur))
 
 TRAINED_TEXT = {
     "fig1_trained_early_layers_sharper": "ImageNet-trained ResNet50: early layers (conv1-conv3) "
@@ -231,12 +237,14 @@ else:
                      f"target "
                      f"than untrained", "Fig. 1 / S3", "ResNet50 ImageNet vs untrained",
                      {"m_i trained": tr, "m_i untrained": un},
-                     all(t < u for t, u in zip(tr[:3], un[:3])))
+                     all(t < u for t, u in zip(tr[:3], un[:3])),
+                     runs={**runs("ResNet50", True, blur, LAYERS[:3]),
+                           **runs("ResNet50", False, blur, LAYERS[:3])})
     tr = m_i("ResNet50", True, True)
     claims.check("fig1_trained_depth", TRAINED_TEXT["fig1_trained_depth"], "Fig. 1",
                  "ResNet50 ImageNet",
                  {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)},
-                 rank_corr(tr) >= 0.9)
+                 rank_corr(tr) >= 0.9, runs=runs("ResNet50", True, True))
 
 tr, un = m_i("EfficientNet-Lite0", True, True), m_i("EfficientNet-Lite0", False, True)
 effnet_trained = results[("EfficientNet-Lite0", True, True)].values()
@@ -247,12 +255,14 @@ claims.check("effnet_trained_early_layers_sharper",
              "EfficientNet-Lite0 ImageNet vs untrained",
              {"m_i trained": tr, "m_i untrained": un,
               "trained m_g<m_s per layer": [r["m_g"] < r["m_s"] for r in effnet_trained]},
-             all(t < u for t, u in zip(tr[:2], un[:2])))
+             all(t < u for t, u in zip(tr[:2], un[:2])),
+             runs={**runs("EfficientNet-Lite0", True, True, LAYERS[:2]),
+                   **runs("EfficientNet-Lite0", False, True, LAYERS[:2])})
 claims.check("effnet_untrained_depth",
              "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5",
              "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained",
              {"m_i conv1..conv5": un, "spearman(m_i, depth)": rank_corr(un)},
-             un[-1] > un[0] and rank_corr(un) >= 0.9)
+             un[-1] > un[0] and rank_corr(un) >= 0.9, runs=runs("EfficientNet-Lite0", False, True))
 
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not

@@ -46,7 +46,7 @@ SEARCH_STEPS: int = 30  # iterations per line-search run; paper: full-length run
 SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # grid extends at edges; paper: 1/2..1/1000
 CURVE_STEPS: int = 400  # iterations for Fig. 4 and 5; paper: many thousands
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
-SHIFT_SIGMAS: list = [0.05, 0.0556]  # a' = a + N(0, sigma) for m_s; paper text 1/20, code 1/18
+SHIFT_SIGMAS: list = [0.05, 0.0556]  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
 SEED: int = 0  # seed of the start image for Fig. 3-5 and of the shift
 
@@ -197,7 +197,8 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
                  "conv5 of the deeper ResNet152 represents the input worse (larger m_i) "
                  "than ResNet50's",
                  "Fig. 3", "ResNet50 vs ResNet152 untrained",
-                 {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50)
+                 {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50,
+                 runs={f"ResNet{d} conv5": fig3[(d, "conv5")] for d in (50, 152)})
 
 # The paper's code records distances from iteration 1000 on, after the first approach from a_0
 # (whose m_i falls from ||a_0 - a|| whatever the layer). The trends are measured on the second half

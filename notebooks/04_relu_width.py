@@ -93,7 +93,7 @@ for family, (grow, relu) in families.items():
             run = du.invert(model, target, STEPS, step_size, decay_to=0.0, seed=SEED,
                             record_every=STEPS)
             d = du.distances(model, target, run.images.to(DEVICE), seed=SEED)
-            rank = du.jacobian_rank(model, target.cpu())
+            rank = du.jacobian_rank(model, target)
             return dict(widths=widths, step_size=step_size, rank=rank, image=run.images[0],
                         **{k: float(v[0]) for k, v in d.items()})
 
@@ -194,7 +194,7 @@ if du.is_interactive():
         widths = [int(round(N * growth ** k)) for k in range(1, depth + 1)]
         activation = torch.nn.ReLU if relu else None
         model = du.make_mlp([N] + widths, activation=activation, seed=SEED).to(DEVICE)
-        rank = du.jacobian_rank(model, target.cpu())
+        rank = du.jacobian_rank(model, target)
         kind = "ReLU" if relu else "linear"
         return model, f"{kind} MLP, widths {widths}: Jacobian rank {rank} of n = {N}"
 

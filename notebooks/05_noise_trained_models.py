@@ -129,7 +129,7 @@ print(f"spectral slope: target {target_slope:.2f}, training noise {train_noise_s
 # %%
 labels = {k: names[k].replace(" (", "\n(") for k in models}
 rows = {labels[k]: [target] + [fig10[k][l]["image"] for l in LAYERS] for k in models}
-notes = {labels[k]: ["target"] + [f"m_i={fig10[k][l]['m_i']:.3g}, s={fig10[k][l]['slope']:.2f}"
+notes = {labels[k]: ["target"] + [f"{du.run_title(fig10[k][l])}, s={fig10[k][l]['slope']:.2f}"
                                   for l in LAYERS] for k in models}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
 fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; "
@@ -204,8 +204,16 @@ claims.check("fig10_imagenet_sharper",
              + stand_in,
              "Fig. 10", f"{imagenet_name} vs ResNet{DEPTH} untrained",
              {"m_i ImageNet": mi["ImageNet"], "m_i untrained": mi["untrained"]},
-             all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])))
+             all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])),
+             runs=compared(["ImageNet", "untrained"], LAYERS[:2]))
 mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
+
+
+def compared(kinds, layers):
+    """The generated images a claim compares: inconclusive unless each matched its embedding."""
+    return {f"{k} {l}": fig10[k][l] for k in kinds for l in layers}
+
+
 claims.check("fig10_noise_model_noise_like",
              "the noise-trained model's conv3/conv4 are less clear than both others "
              "(larger m_i) and "
@@ -216,7 +224,7 @@ claims.check("fig10_noise_model_noise_like",
               "slope training noise": train_noise_slope, "slope target": target_slope},
              all(mi["noise-trained"][i] > max(mi["untrained"][i], mi["ImageNet"][i]) for i in mid)
              and all(slope["noise-trained"][i] > max(slope["untrained"][i], slope["ImageNet"][i])
-                     for i in mid))
+                     for i in mid), runs=compared(models, ["conv3", "conv4"]))
 noise_blur = fig10["noise-trained"]
 plain_good = [noise_plain[l]["m_g"] < noise_plain[l]["m_s"] for l in LAYERS]
 blur_good = [noise_blur[l]["m_g"] < noise_blur[l]["m_s"] for l in LAYERS]

@@ -26,6 +26,7 @@ import copy
 import ctypes
 import os
 import platform
+import re
 import statistics
 import sys
 import threading
@@ -46,18 +47,65 @@ LOSS_SCALE, SIGMAS = 0.15, (2.4, 0.4)  # the paper's code: 0.15 * L1 loss, blur 
 
 # --- measuring ----------------------------------------------------------------------------------------
 
+RATES: list[float] = []  # every float32 matrix-multiply rate measured in this process (the best is the floor's)
+
+
 def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32, tries: int = 3) -> float:
-    """Best FLOP/s of a large square matrix product on ``device`` (the floor's denominator)."""
+    """Best FLOP/s of a large square matrix product on ``device``. On CUDA float32 products run as
+    convolutions do by default (cuDNN's TF32 setting), so that the floor and the model use the same units."""
     n = 8192 if device.type == "cuda" else 2048 if dtype == torch.float32 else 512  # CPU bf16 is slow
     a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     best = float("inf")
-    for i in range(tries + 1):
-        du.synchronize(device)
-        t = time.perf_counter()
-        a @ b
-        du.synchronize(device)
-        best = min(best, time.perf_counter() - t) if i else best  # the first product warms up
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32
+    try:
+        for i in range(tries + 1):
+            du.synchronize(device)
+            t = time.perf_counter()
+            a @ b
+            du.synchronize(device)
+            best = min(best, time.perf_counter() - t) if i else best  # the first product warms up
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    if dtype == torch.float32:
+        RATES.append(2 * n ** 3 / best)
     return 2 * n ** 3 / best
+
+
+# Dense float32 peaks from the data sheets (TF32 tensor cores, which cuDNN convolutions use by default).
+GPU_PEAKS = {"H100": 494.7e12, "H200": 494.7e12, "A100": 156e12, "L4": 60e12, "A10": 62.5e12, "T4": 8.1e12}
+
+
+def theoretical_peak(device: torch.device) -> tuple[float | None, str]:
+    """The cores' float32 peak and how it was computed: on CPU vector lanes x FMA pipes x 2 FLOPs x clock x
+    cores (threads torch uses), from what the CPU reports; on a GPU, the data sheet of the card."""
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        key = next((k for k in GPU_PEAKS if k in name), None)
+        return (GPU_PEAKS[key], f"{name}: data sheet, dense TF32") if key else (None, f"{name}: not in the table")
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None, "no /proc/cpuinfo"
+    flags = set(re.search(r"^flags\s*:(.*)$", info, re.M).group(1).split())
+    mhz = float(re.search(r"^cpu MHz\s*:\s*([\d.]+)", info, re.M).group(1))
+    model = re.search(r"^model name\s*:\s*(.*)$", info, re.M).group(1).strip()
+    vendor = re.search(r"^vendor_id\s*:\s*(\S+)", info, re.M).group(1)
+    # float32 lanes per FMA instruction pipe: AMD Zen 4 runs AVX-512 on 256-bit pipes (2 of them), Intel
+    # server cores have two 512-bit FMA pipes where avx512f is present (some have one; then this is 2x high).
+    lanes = 16 if "avx512f" in flags and vendor != "AuthenticAMD" else 8 if "avx2" in flags or "avx" in flags else 4
+    pipes = 2 if "fma" in flags else 1
+    cores = torch.get_num_threads()
+    peak = lanes * pipes * 2 * mhz * 1e6 * cores
+    return peak, (f"{model}: {lanes} float32 lanes x {pipes} FMA pipes x 2 x {mhz / 1000:.2f} GHz (reported clock; "
+                  f"boost can be higher) x {cores} cores")
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def forward_flops(model: nn.Module, x: torch.Tensor) -> int:
@@ -215,13 +263,20 @@ def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespa
             rows.append(dict(case=name, size=size, layer=layer, batch=batch, forward_gflop=flops / 1e9, **timing,
                              agreement_with_naive=agreement if name == "project" and batch == 1 else None))
     for row in rows:
-        row["floor_seconds"] = row["batch"] * 2 * flops / row["matmul_flops_per_second"]
-        row.update(device=str(device), ratio_to_floor=row["seconds_per_step"] / row["floor_seconds"],
-                   seconds_per_run_step=row["seconds_per_step"] / row["batch"],
+        row.update(device=str(device), seconds_per_run_step=row["seconds_per_step"] / row["batch"],
                    speedup_over_naive=naive_s * row["batch"] / row["seconds_per_step"])
+        set_floor(row, max(RATES))
     if args.bf16:
         rows[-1]["bf16_m_g"] = bf16_accuracy(fast, target, args.accuracy_steps)
     return rows
+
+
+def set_floor(row: dict, rate: float) -> None:
+    """The floor of one row: its FLOPs (forward x 2, times the batch) over ``rate``, the best float32
+    matrix-multiply rate seen so far in the whole benchmark (a slow moment must not flatter the ratio)."""
+    row["floor_seconds"] = row["batch"] * 2 * row["forward_gflop"] * 1e9 / rate
+    row["floor_rate_flops_per_second"] = rate
+    row["ratio_to_floor"] = row["seconds_per_step"] / row["floor_seconds"]
 
 
 def bf16_accuracy(model: nn.Module, target: torch.Tensor, steps: int) -> dict:
@@ -264,29 +319,28 @@ def verdicts(rows: list[dict], device: torch.device) -> list[dict]:
                     None)
 
     out = []
-    main = row("project", 299, "conv4", 1)
-    if main and device.type == "cpu":
-        out += [dict(target="conv4 @ 299 px, batch 1: speed-up over naive >= 1.6", value=main["speedup_over_naive"],
-                     met=main["speedup_over_naive"] >= 1.6),
-                dict(target="conv4 @ 299 px, batch 1: time / floor <= 1.3", value=main["ratio_to_floor"],
-                     met=main["ratio_to_floor"] <= 1.3)]
+    main, batch16 = row("project", 299, "conv4", 1), row("project", 299, "conv4", 16)
+    if main:
+        out += [dict(target="conv4 @ 299 px, batch 1: speed-up over the naive loop >= 2", value=main["speedup_over_naive"],
+                     met=main["speedup_over_naive"] >= 2),
+                dict(target="conv4 @ 299 px, batch 1: time / floor (best rate) <= 1.4", value=main["ratio_to_floor"],
+                     met=main["ratio_to_floor"] <= 1.4)]
+    if main and batch16:
+        value = batch16["seconds_per_run_step"] / main["seconds_per_step"]
+        out.append(dict(target="conv4 @ 299 px: batch 16 per run <= 0.9 x batch 1", value=value, met=value <= 0.9))
     for r in rows:
         single = row("project", r["size"], r["layer"], 1)
         if r["case"] == "project" and r["batch"] > 1 and single:
             out.append(dict(target=f"{r['layer']} @ {r['size']} px: batch {r['batch']} costs per run <= batch 1",
                             value=r["seconds_per_run_step"] / single["seconds_per_step"],
                             met=r["seconds_per_run_step"] <= single["seconds_per_step"]))
-            if device.type == "cuda" and r["batch"] == 16:
-                out.append(dict(target=f"{r['layer']} @ {r['size']} px: batch 16 step <= 2.5 x batch 1 step",
-                                value=r["seconds_per_step"] / single["seconds_per_step"],
-                                met=r["seconds_per_step"] <= 2.5 * single["seconds_per_step"]))
     return out
 
 
 def print_row(r: dict) -> None:
     print(f"{r['case']:16} {r['size']:5} {r['layer']:6} {r['batch']:5} {r['seconds_per_step']:10.4f} "
           f"{r['seconds_per_run_step']:10.4f} {r['floor_seconds']:9.4f} {r['ratio_to_floor']:7.2f} "
-          f"{r['speedup_over_naive']:8.2f} {r['peak_mib']:9.0f}", flush=True)
+          f"{r['speedup_over_naive']:8.2f} {r['peak_mib']:9.0f} {r['matmul_flops_per_second'] / 1e9:9.1f}", flush=True)
 
 
 def main() -> None:
@@ -316,6 +370,7 @@ def main() -> None:
     if args.steps < 2:
         parser.error("--steps must be at least 2: the first step of every run is not timed")
 
+    load_before = load_average()
     heap_reuse = device.type == "cpu" and du.reuse_freed_memory()
     rates = {"float32": matmul_rate(device, tries=8)}
     if args.bf16:
@@ -327,7 +382,9 @@ def main() -> None:
                   threads=torch.get_num_threads(), heap_reuse=heap_reuse, matmul_flops_per_second=rates, steps=args.steps,
                   repeats=args.repeats, model="ResNet50 (untrained)", rows=[], iterations=[], targets=[])
     print(f"{'case':16} {'size':>5} {'layer':6} {'batch':>5} {'s/step':>10} {'s/run-step':>10} {'floor s':>9} "
-          f"{'x floor':>7} {'speed-up':>8} {'peak MiB':>9}")
+          f"{'x floor':>7} {'speed-up':>8} {'peak MiB':>9} {'GFLOP/s*':>9}")
+    print("  (floor: FLOPs over the best float32 rate so far; GFLOP/s*: the rate measured right after this row's "
+          "repeats)")
     resnet = du.load_resnet(50).to(device)
     for size in args.sizes:
         for layer in args.layers:
@@ -344,6 +401,23 @@ def main() -> None:
         size = args.iterations_size or (128 if device.type == "cpu" else 299)
         print(f"iterations to m_g < m_s ({size} px, eq. 4, eps decaying to 0 over {args.iterations_budget} steps):")
         report["iterations"] = iterations_to_threshold(resnet, size, args.iterations_budget, device)
+    best = max(RATES)
+    for r in report["rows"]:  # the floor of every row from the best rate of the whole benchmark
+        set_floor(r, best)
+    peak, how = theoretical_peak(device)
+    report.update(best_matmul_flops_per_second=best, theoretical_peak_flops_per_second=peak, peak_formula=how,
+                  load_average_before=load_before, load_average_after=load_average())
+    print(f"floor rate: best float32 matrix multiply of the whole benchmark {best / 1e9:.1f} GFLOP/s"
+          f" (lowest seen {min(RATES) / 1e9:.1f}); theoretical peak "
+          + (f"{peak / 1e9:.1f} GFLOP/s ({how}); best / peak {best / peak:.2f}" if peak else f"unknown ({how})"))
+    if peak and best > peak and device.type == "cpu":  # the cores ran above the clock /proc/cpuinfo reports
+        report["peak_formula"] += f"; the best rate implies at least {best / peak * float(how.split(' GHz')[0].split()[-1]):.2f} GHz"
+        print(f"  the best rate is above that peak: the cores ran faster than the reported clock ({report['peak_formula']})")
+    print(f"load average (1, 5, 15 min) before {load_before}, after {report['load_average_after']}")
+    print(f"{'case':16} {'size':>5} {'layer':6} {'batch':>5} {'s/step':>10} {'x floor':>7} {'speed-up':>8}")
+    for r in report["rows"]:
+        print(f"{r['case']:16} {r['size']:5} {r['layer']:6} {r['batch']:5} {r['seconds_per_step']:10.4f} "
+              f"{r['ratio_to_floor']:7.2f} {r['speedup_over_naive']:8.2f}")
     report["targets"] = verdicts(report["rows"], device)
     for v in report["targets"]:
         print(f"{'MET' if v['met'] else 'NOT MET':8} {v['target']}: {v['value']:.2f}")

@@ -41,21 +41,26 @@ def figures(results: Path) -> str | None:
     return "\n".join(lines)
 
 
-def bench(results: Path) -> str | None:
-    """The rows, targets and iteration counts of results/bench.json (written by scripts/bench.py)."""
-    path = results / "bench.json"
+def bench(path: Path) -> str | None:
+    """The rows, targets and iteration counts of a bench.json written by scripts/bench.py."""
     if not path.exists():
         return None
     b = json.loads(path.read_text())
-    lines = [f"Device: {b['device']} ({b['device_name']}, {b['threads']} threads), torch {b['torch']}, {b['model']}; "
-             f"best matrix-multiply rate {b['matmul_flops_per_second']['float32'] / 1e9:.0f} GFLOP/s (float32). "
-             f"Seconds per step: median of {b['repeats']} runs of {b['steps']} steps, after the first step.", "",
-             "| case | px | layer | batch | s / step | s / run-step | floor s | x floor | speed-up vs naive | peak MiB |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    best, peak = b["best_matmul_flops_per_second"], b.get("theoretical_peak_flops_per_second")
+    lines = [f"Device: {b['device']} ({b['device_name']}, {b['threads']} threads), torch {b['torch']}, {b['model']}. "
+             f"Floor rate: the best float32 matrix multiply of the whole run, {best / 1e9:,.0f} GFLOP/s; theoretical "
+             + (f"peak {peak / 1e9:,.0f} GFLOP/s ({b['peak_formula']}), best / peak {best / peak:.2f}. " if peak else
+                "peak unknown. ")
+             + f"Load average (1, 5, 15 min) before {b['load_average_before']}, after {b['load_average_after']}. "
+             f"Seconds per step: median of {b['repeats']} runs of {b['steps']} steps, after the first step; "
+             "GFLOP/s*: the rate measured right after the row's repeats.", "",
+             "| case | px | layer | batch | s / step | s / run-step | floor s | x floor | speed-up vs naive | peak MiB "
+             "| GFLOP/s* |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in b["rows"]:
-        lines.append(f"| {r['case']} | {r['size']} | {r['layer']} | {r['batch']} | {r['seconds_per_step']:.3f} | "
-                     f"{r['seconds_per_run_step']:.3f} | {r['floor_seconds']:.3f} | {r['ratio_to_floor']:.2f} | "
-                     f"{r['speedup_over_naive']:.2f} | {r['peak_mib']:.0f} |")
+        lines.append(f"| {r['case']} | {r['size']} | {r['layer']} | {r['batch']} | {r['seconds_per_step']:.4f} | "
+                     f"{r['seconds_per_run_step']:.4f} | {r['floor_seconds']:.4f} | {r['ratio_to_floor']:.2f} | "
+                     f"{r['speedup_over_naive']:.2f} | {r['peak_mib']:.0f} | {r['matmul_flops_per_second'] / 1e9:,.0f} |")
     lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
     lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else '**no**'} |" for t in b["targets"]]
     if b["iterations"]:
@@ -76,8 +81,11 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     results = parser.parse_args().results.resolve()
     readme = (ROOT / "README.md").read_text()
-    for name, render in (("claims", claims), ("figures", figures), ("bench", bench)):
-        text = render(results)
+    sections = (("claims", lambda: claims(results)), ("figures", lambda: figures(results)),
+                ("bench", lambda: bench(results / "bench.json")),
+                ("bench-gpu", lambda: bench(ROOT / "docs" / "gpu" / "bench.json")))
+    for name, render in sections:
+        text = render()
         if text is None:
             continue
         block = f"<!-- BEGIN {name} -->\n{text}\n<!-- END {name} -->"

