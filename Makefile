@@ -16,7 +16,10 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce reproduce-plan test unit nbval bench sync lab clean $(addprefix reproduce-,$(NAMES))
+.PHONY: setup data reproduce reproduce-plan test unit nbval test-browser bench sync lab clean \
+	$(addprefix reproduce-,$(NAMES))
+BROWSER_PKGS := playwright==1.65.2 jupyterlab==4.6.6
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +56,14 @@ nbval: setup
 
 test: unit nbval
 
+# The explorer in a real browser: JupyterLab on 127.0.0.1 driven by headless Chromium (Debian's package,
+# installed when missing) through the pinned Playwright library; screenshots in build/browser/.
+test-browser: setup
+	command -v chromium >/dev/null || { $(SUDO)apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO)apt-get install -y -qq chromium >/dev/null; }
+	$(PY) -m pip install --quiet $(BROWSER_PKGS)
+	DEPTHREP_BROWSER=1 $(PY) -m pytest -p no:cacheprovider -v tests/browser
+
 # Seconds per inversion step: the paper's naive loop vs this project's path vs the FLOP floor, on the
 # current device (GPU if there is one) -> results/bench.json; about 7 min on 2 CPU cores. BENCH_ARGS
 # passes options, e.g. BENCH_ARGS="--sizes 128 --no-iterations"; see scripts/bench.py --help.
@@ -64,7 +75,7 @@ sync: setup
 
 # JupyterLab on the notebooks; as root (containers, Colab-like machines) it needs --allow-root.
 lab: setup
-	$(PY) -m pip install --quiet jupyterlab==4.6.6
+	$(PY) -m pip install --quiet $(filter jupyterlab%,$(BROWSER_PKGS))
 	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:

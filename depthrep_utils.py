@@ -23,10 +23,10 @@ from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, 
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.explorer import Explorer
 from depthrep.inversion import (Inversion, blur3x3, gaussian_kernel3, invert, line_search, reuse_freed_memory,
-                                start_image, visualize_layer)
+                                scaled_blur_sigma, start_image, visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, fold_batchnorm,
                              layer_names, relative_layers, truncate)
-from depthrep.metrics import (distances, embedding_distance, input_distance, kernel_concentration, shifted_input,
+from depthrep.metrics import (SHIFTS, distances, embedding_distance, input_distance, kernel_concentration, shifted_input,
                               spectral_slope)
 from depthrep.mlp import exact_inverse, jacobian, jacobian_rank, linear_layers
 from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,

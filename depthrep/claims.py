@@ -15,12 +15,15 @@ def matched(run: Mapping) -> bool:
     """Whether a generated image matched the layer's embedding: m_g < m_s (closer in embedding than the
     shifted input a'). Only such runs say what the layer keeps of the input; a run that did not get there
     says something about the optimiser instead."""
-    return bool(run["m_g"] < run["m_s"])
+    return bool(run["m_g"] < run["m_s"]) and not run.get("diverged", False)
 
 
 def unmatched_runs(runs: Mapping[str, Mapping]) -> list[str]:
     """Labels (with their numbers) of the runs that did not match the embedding."""
-    return [f"{label} (m_g {r['m_g']:.3g} >= m_s {r['m_s']:.3g})" for label, r in runs.items() if not matched(r)]
+    def why(r: Mapping) -> str:
+        return "diverged" if r.get("diverged") else f"m_g {r['m_g']:.3g} >= m_s {r['m_s']:.3g}"
+
+    return [f"{label} ({why(r)})" for label, r in runs.items() if not matched(r)]
 
 
 def record_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,

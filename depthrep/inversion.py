@@ -35,6 +35,19 @@ def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
     return nn.functional.conv2d(y, k, groups=n * c).reshape(x.shape)
 
 
+def scaled_blur_sigma(sigma: float, size: int, reference: int = 299) -> float:
+    """The sigma of eq. (5)'s 3x3 Gaussian at ``size`` px that blurs as much, relative to the image, as
+    ``sigma`` does at ``reference`` px (the paper's 299): the kernel's spread (its standard deviation in
+    pixels, per axis, which for a 3x3 kernel saturates below sqrt(2/3)) scales with the image side.
+    At 64 px the paper's 2.4 -> 0.4 becomes about 0.35 -> 0.28: an unscaled 3x3 blur at 64 px smooths
+    about 4.7 times more of the image per step than the paper's did."""
+    w = math.exp(-1 / (2 * sigma ** 2))
+    var = 2 * w / (1 + 2 * w) * (size / reference) ** 2  # the kernel's variance, scaled with the side
+    var = min(var, 0.666)  # a 3x3 kernel cannot spread further (a flat kernel: 2/3)
+    w = var / (2 * (1 - var))
+    return math.sqrt(-1 / (2 * math.log(w)))
+
+
 def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """a_0 ~ N(mean, std) per pixel, from its own seeded generator (independent of the global seed)."""
@@ -55,12 +68,14 @@ class Inversion:
     history: dict[str, np.ndarray] = field(default_factory=dict)  # m_g, m_i, loss: [len(steps), B]
     seconds: float = 0.0  # whole call
     step_seconds: float = 0.0  # mean wall time of one step of the batch, after the first (the loop alone)
+    diverged: np.ndarray | None = None  # per run: finite but exploded (see ``invert``); None in old caches
 
     def __getitem__(self, i: int) -> "Inversion":
         """The i-th run alone, as if it had been run by itself."""
         return Inversion(self.images[i:i + 1], self.step_size[i:i + 1], self.seed[i:i + 1], self.m_g[i:i + 1],
                          self.m_i[i:i + 1], self.steps, {k: v[:, i:i + 1] for k, v in self.history.items()},
-                         self.seconds, self.step_seconds)
+                         self.seconds, self.step_seconds,
+                         None if self.diverged is None else self.diverged[i:i + 1])
 
 
 def _per_run(value: Any, n: int, what: str) -> list:
@@ -91,6 +106,7 @@ def invert(
     blur: bool = False,
     blur_sigma: float = 2.4,
     blur_sigma_end: float | None = 0.4,
+    blur_reference: int | None = 299,
     clamp: bool = False,
     loss_scale: float = 1.0,
     start_mean: float = 0.7,
@@ -109,6 +125,9 @@ def invert(
     ``loss_scale``; the paper's code used 0.15 for ResNets, 0.35 for MLPs, which only rescales eps) and
     applies eq. (4) ``a - eps_n g`` or, with ``blur``, eq. (5) ``blur3x3(a - eps_n g)``, the blur sigma
     decaying linearly ``blur_sigma -> blur_sigma_end`` (constant if None; the paper's code used 2.4 -> 0.4).
+    The sigmas are meant for a ``blur_reference``-px image (299, the paper's): at another size they are
+    converted by ``scaled_blur_sigma`` so that eq. (5) blurs the same share of the image (``None``: use them
+    as pixels, unscaled).
     ``eps_n`` is ``step_size``, or with ``decay_to`` falls linearly to ``decay_to * step_size`` (0.0: the
     paper's c -> 0).
     ``clamp`` keeps pixels in [0, 1] (off in the paper's code).
@@ -121,11 +140,18 @@ def invert(
     Runs that differ in ``step_size``, ``seed`` or target (``target`` of batch 1 or B) go through the model as
     one batch; each gives what it would give alone. m_g, m_i and the L1 loss are recorded every
     ``record_every`` steps. A NaN/Inf raises ``FloatingPointError`` naming the step size
-    (``on_nonfinite='mark'`` lets such runs finish as NaN instead, for the line search). ``on_step(k)`` is
+    (``on_nonfinite='mark'`` lets such runs finish as NaN instead, for the line search). A run that stays
+    finite but explodes (a pixel beyond ``DIVERGED_PIXEL`` from mid-grey, or a pixel beyond 10 with a final m_g
+    above ``DIVERGED_GROWTH`` times its start) is marked in ``Inversion.diverged``: its numbers mean nothing, and
+    the line search skips it. ``on_step(k)`` is
     called after step k (1-based); returning True stops the run there (the explorer's Stop button): the
     result then holds the image and distances after k steps.
     """
     check_image(target, "target")
+    bad = [v for v in (step_size if isinstance(step_size, (list, tuple, np.ndarray)) else [step_size])
+           if not float(v) > 0]
+    if bad:
+        raise ValueError(f"step_size must be > 0 (a zero or negative step does not descend), got {bad}.")
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}.")
     if on_nonfinite not in ("raise", "mark"):
@@ -160,6 +186,10 @@ def invert(
                 f"Lower the step size (try a tenth) or turn on clamp."
             )
 
+    if blur and blur_reference is not None and a.shape[-1] != blur_reference:
+        blur_sigma = scaled_blur_sigma(blur_sigma, a.shape[-1], blur_reference)
+        blur_sigma_end = None if blur_sigma_end is None else scaled_blur_sigma(blur_sigma_end, a.shape[-1],
+                                                                               blur_reference)
     if device.type == "cpu":
         reuse_freed_memory()
     synchronize(device)
@@ -202,8 +232,14 @@ def invert(
         m_i = (x - a_b).flatten(1).norm(dim=1)
     check(m_g, done)
     history = {k: torch.stack(v).cpu().numpy() for k, v in rec.items()}
+    far = (x - 0.5).abs().flatten(1).amax(dim=1).cpu().numpy()
+    diverged = (far > DIVERGED_PIXEL) | ((far > 10) & (m_g.cpu().numpy() > DIVERGED_GROWTH * history["m_g"][0]))
     return Inversion(x.detach().cpu(), step_sizes, seeds, m_g.cpu().numpy(), m_i.cpu().numpy(),
-                     np.asarray(rec_steps), history, time.perf_counter() - t0, step_seconds)
+                     np.asarray(rec_steps), history, time.perf_counter() - t0, step_seconds, diverged)
+
+
+DIVERGED_PIXEL = 1e3  # |pixel - 0.5| beyond this: no image (pixels live in [0, 1])
+DIVERGED_GROWTH = 10.0  # ... or final m_g above this times its start with a pixel 10 outside: the wrong way
 
 
 def reuse_freed_memory() -> bool:
@@ -240,7 +276,8 @@ def _adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int,
 def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
                 batch: int = 16, extend: int = 8, **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
     """Run every step size in ``step_sizes`` (``batch`` at a time, each batch one batched inversion) and
-    return ``(best step size, {step size: final m_g})``; diverged step sizes score ``inf``.
+    return ``(best step size, {step size: final m_g})``; diverged step sizes (NaN, or finite but exploded:
+    ``Inversion.diverged``) score ``inf``.
 
     When the best step size is the largest (or smallest) tried, the grid is extended past that edge by
     its own ratio, four values at a time, up to ``extend`` times: the right scale differs by orders of
@@ -253,7 +290,8 @@ def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[flo
         for i in range(0, len(values), batch):
             chunk = values[i:i + batch]
             run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
-            table.update({s: (float(m) if np.isfinite(m) else math.inf) for s, m in zip(chunk, run.m_g)})
+            table.update({s: (float(m) if np.isfinite(m) and not bad else math.inf)
+                          for s, m, bad in zip(chunk, run.m_g, run.diverged)})
 
     score(step_sizes)
     grid = sorted(table)
@@ -286,5 +324,5 @@ def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: i
     run = invert(model_l, target, steps, best, **kw)
     d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
     return dict(layer=layer, step_size=best, search=table, image=run.images[0], m_g=float(d["m_g"][0]),
-                m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]), steps=run.steps,
+                m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]), diverged=bool(run.diverged[0]), steps=run.steps,
                 history={k: v[:, 0] for k, v in run.history.items()}, seconds=run.seconds)

@@ -15,6 +15,8 @@ def to_numpy_image(x: torch.Tensor) -> np.ndarray:
 
 def run_title(run: dict) -> str:
     """A panel's title: its m_i, and a warning when the run missed its embedding (m_g >= m_s)."""
+    if run.get("diverged"):
+        return f"m_i={run['m_i']:.3g}\n{NOT_MATCHED}: diverged"
     return f"m_i={run['m_i']:.3g}" + ("" if run["m_g"] < run["m_s"] else f"\n{NOT_MATCHED}")
 
 

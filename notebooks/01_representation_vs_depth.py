@@ -50,7 +50,7 @@ STEPS: int = 200  # iterations of eq. (4)/(5) per generated image; paper's code:
 SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
 SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
 DECAY_TO: float = 0.0  # step size falls linearly to DECAY_TO x its start; paper: "decreasing"
-BLUR_SIGMA: float = 2.4  # blur sigma at the first step (eq. 5); paper's code: 2.4
+BLUR_SIGMA: float = 2.4  # blur sigma at the first step for 299 px (scaled to the size); code: 2.4
 BLUR_SIGMA_END: float = 0.4  # ... falling linearly to this at the last; paper's code: 0.4
 SHIFT_SIGMA: float = 0.05  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEED: int = 0  # seeds the start image a_0 and the shift a'
@@ -62,6 +62,10 @@ target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 SIZES = (f"{IMAGE_SIZE} px, {STEPS} steps, "
          f"line search {len(SEARCH_STEP_SIZES)} step sizes x {SEARCH_STEPS} steps")
 UPDATE = {True: "eq. (5), blur", False: "eq. (4), no blur"}  # labels; results are keyed by blur
+print(f"eq. (5) at {IMAGE_SIZE} px: blur sigma "
+      f"{du.scaled_blur_sigma(BLUR_SIGMA, IMAGE_SIZE):.3g} -> "
+      f"{du.scaled_blur_sigma(BLUR_SIGMA_END, IMAGE_SIZE):.3g} px, the same share of the image as "
+      f"{BLUR_SIGMA} -> {BLUR_SIGMA_END} at 299 px (the 3x3 kernel's spread scales with the image)")
 
 
 def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = False) -> dict:

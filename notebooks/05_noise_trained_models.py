@@ -190,6 +190,13 @@ plt.show()
 
 # %%
 claims = du.Claims(PROFILE, source, SIZES)
+
+
+def compared(kinds, layers):
+    """The generated images a claim compares: inconclusive unless each matched its embedding."""
+    return {f"{k} {l}": fig10[k][l] for k in kinds for l in layers}
+
+
 mi = {k: [fig10[k][l]["m_i"] for l in LAYERS] for k in models}
 slope = {k: [fig10[k][l]["slope"] for l in LAYERS] for k in models}
 claims.check("noise_training_memorises",
@@ -207,12 +214,6 @@ claims.check("fig10_imagenet_sharper",
              all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])),
              runs=compared(["ImageNet", "untrained"], LAYERS[:2]))
 mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
-
-
-def compared(kinds, layers):
-    """The generated images a claim compares: inconclusive unless each matched its embedding."""
-    return {f"{k} {l}": fig10[k][l] for k in kinds for l in layers}
-
 
 claims.check("fig10_noise_model_noise_like",
              "the noise-trained model's conv3/conv4 are less clear than both others "

@@ -28,6 +28,17 @@ def claims(results: Path) -> str | None:
     return du.claims_table(json.loads((results / "claims.json").read_text())).strip()
 
 
+def status_counts(results: Path) -> str | None:
+    """One line: how many claims hold, do not hold, are inconclusive or not measured."""
+    import depthrep_utils as du
+
+    if not (results / "claims.json").exists():
+        return None
+    rows = json.loads((results / "claims.json").read_text())
+    counts = [f"{sum(r['status'] == s for r in rows)} {s}" for s in du.CLAIM_STATUSES]
+    return f"{len(rows)} claims: " + ", ".join(counts) + "."
+
+
 def figures(results: Path) -> str | None:
     """Copy every results/<notebook>/*.png to docs/figures/ (committed, so GitHub shows them) and link it."""
     if not any(results.glob("*/*.png")):
@@ -81,9 +92,11 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     results = parser.parse_args().results.resolve()
     readme = (ROOT / "README.md").read_text()
-    sections = (("claims", lambda: claims(results)), ("figures", lambda: figures(results)),
+    gpu = ROOT / "docs" / "gpu"
+    sections = (("claims", lambda: claims(results)), ("claim-counts", lambda: status_counts(results)),
+                ("claims-gpu", lambda: claims(gpu)), ("figures", lambda: figures(results)),
                 ("bench", lambda: bench(results / "bench.json")),
-                ("bench-gpu", lambda: bench(ROOT / "docs" / "gpu" / "bench.json")))
+                ("bench-gpu", lambda: bench(gpu / "bench.json")))
     for name, render in sections:
         text = render()
         if text is None:

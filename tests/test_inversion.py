@@ -1,4 +1,5 @@
 """Inversion (eqs. 3-5), layers, metrics and the line search."""
+import math
 import sys
 import time
 
@@ -65,7 +66,10 @@ def test_node_names_work_for_any_model():
 def test_batched_runs_equal_separate_runs(blur):
     model = du.truncate(du.load_resnet(18), "conv3")
     targets = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
-    kw = dict(steps=12, decay_to=0.0, blur=blur, record_every=4)
+    # Blur sigmas in pixels (unscaled): the strong blur damps rounding. With the near-identity 3x3 blur that
+    # 32 px gets when scaled, a batch's different float rounding flips L1 signs within a few steps (chaos at
+    # a kink, not a batching bug: the unblurred case below checks batching without any damping).
+    kw = dict(steps=12, decay_to=0.0, blur=blur, record_every=4, blur_reference=None)
     batched = du.invert(model, targets, step_size=[0.05, 0.01], seed=[1, 2], **kw)
     for i, (step_size, seed) in enumerate([(0.05, 1), (0.01, 2)]):
         alone = du.invert(model, targets[i:i + 1], step_size=step_size, seed=seed, **kw)
@@ -92,6 +96,32 @@ def test_start_image_and_shift_follow_the_paper():
     a = torch.zeros(1, 3, 200, 200)
     assert abs(du.shifted_input(a, 1 / 20, seed=1).std().item() - 0.05) < 0.002
     torch.testing.assert_close(du.shifted_input(a, seed=1), du.shifted_input(a, seed=1))
+    # a' - a and a_0 - 0.7 come from different noise for the same seed (they were once the same draw).
+    shift = du.shifted_input(a, 1 / 20, seed=0).flatten()
+    assert abs(float(torch.corrcoef(torch.stack([shift, (a0 - 0.7).flatten()]))[0, 1])) < 0.01
+
+
+def test_m_s_is_the_mean_over_several_shifts():
+    model = du.make_mlp([12, 7], seed=0)
+    a = torch.rand(1, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    each = [du.embedding_distance(model, du.shifted_input(a, 0.05, seed=k), a)[0] for k in range(du.SHIFTS)]
+    assert du.SHIFTS >= 4 and len(set(each)) == du.SHIFTS
+    assert du.distances(model, a, a, sigma=0.05, seed=0)["m_s"][0] == pytest.approx(np.mean(each), rel=1e-6)
+
+
+def test_blur_scales_with_the_image_size():
+    assert du.scaled_blur_sigma(2.4, 299) == pytest.approx(2.4)  # the paper's size: unchanged
+    spread = lambda s: 2 * math.exp(-1 / (2 * s ** 2)) / (1 + 2 * math.exp(-1 / (2 * s ** 2)))  # kernel variance
+    for size in (32, 64, 128, 224):
+        for sigma in (2.4, 0.4):
+            got = du.scaled_blur_sigma(sigma, size)
+            assert got < sigma and spread(got) == pytest.approx(spread(sigma) * (size / 299) ** 2, rel=1e-6)
+    # invert applies it: at 64 px eq. (5) with the paper's sigmas equals unscaled eq. (5) with the scaled ones.
+    model, target = du.make_mlp([3 * 64 * 64, 20]), torch.rand(1, 3, 64, 64)
+    scaled = du.invert(model, target, 3, 0.01, blur=True)
+    by_hand = du.invert(model, target, 3, 0.01, blur=True, blur_sigma=du.scaled_blur_sigma(2.4, 64),
+                        blur_sigma_end=du.scaled_blur_sigma(0.4, 64), blur_reference=None)
+    torch.testing.assert_close(scaled.images, by_hand.images)
 
 
 def test_blur_is_a_normalised_gaussian():
@@ -115,6 +145,25 @@ def test_nan_from_too_large_step_size_names_it():
     target = torch.rand(1, 3, 32, 32)
     with pytest.raises(FloatingPointError, match=r"step size 1e\+30"):
         du.invert(model, target, steps=30, step_size=1e30, record_every=1)
+
+
+def test_zero_or_negative_step_size_is_refused():
+    model = du.make_mlp([12, 12])
+    for bad in (0.0, -0.1, [0.1, 0.0]):
+        with pytest.raises(ValueError, match="step_size must be > 0"):
+            du.invert(model, torch.rand(1, 3, 2, 2), steps=2, step_size=bad)
+
+
+def test_finite_explosion_is_marked_diverged_and_skipped_by_the_line_search():
+    # A linear model's L1 gradient has a fixed size, so a huge step flings the image far from any image (pixels
+    # ~1e5) while every number stays finite: no NaN to catch, but the run means nothing.
+    model = du.make_mlp([48, 48], seed=0)
+    target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    run = du.invert(model, target, steps=20, step_size=[1e5, 0.01], decay_to=0.0)
+    assert np.isfinite(run.m_g).all() and run.diverged.tolist() == [True, False]
+    best, table = du.line_search(model, target, [1e5, 0.01, 0.001], steps=20, decay_to=0.0)
+    assert table[1e5] == float("inf") and best != 1e5
+    assert not du.matched(dict(m_g=0.0, m_s=1.0, diverged=True))  # a diverged run never counts as matched
 
 
 def test_line_search_picks_smallest_final_m_g_and_survives_divergence():

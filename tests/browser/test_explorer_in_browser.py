@@ -1,0 +1,166 @@
+"""The explorer as a researcher uses it: JupyterLab in headless Chromium (`make test-browser`).
+
+Starts JupyterLab on 127.0.0.1 with a random token on a copy of notebook 01 at a tiny profile, runs every
+cell from the Run menu, moves the layer and step-size sliders with the keyboard, clicks Run, and checks that
+the readout and the figure appear with m_g, m_s and m_i equal to a direct ``du.invert`` call with the values
+the sliders show. Then saves, reloads the page and checks that no "Error displaying widget" is left.
+Screenshots go to build/browser/. Skipped unless DEPTHREP_BROWSER=1 (the Makefile target sets it, after
+installing Chromium and the pinned driver library); every process it starts is stopped.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "browser"
+TINY = dict(IMAGE_SIZE=32, STEPS=40, SEARCH_STEPS=20, SEARCH_STEP_SIZES=[0.5, 0.03, 0.002],
+            LAYERS=["conv1", "conv2", "conv3", "conv4", "conv5"])
+CHROMIUM = os.environ.get("DEPTHREP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+pytestmark = pytest.mark.skipif(os.environ.get("DEPTHREP_BROWSER") != "1",
+                                reason="browser test: run `make test-browser`")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def lab(tmp_path):
+    """JupyterLab serving a tiny-profile copy of notebook 01; yields (base URL, token, notebook name)."""
+    import papermill
+
+    root = tmp_path / "lab"
+    root.mkdir()
+    papermill.execute_notebook(str(ROOT / "notebooks" / "01_representation_vs_depth.ipynb"),
+                               str(root / "tiny01.ipynb"), parameters=dict(TINY, PROFILE="tiny"),
+                               prepare_only=True, kernel_name="python3")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if k not in ("DEPTHREP_HEADLESS", "MPLBACKEND", "DEPTHREP_PROGRESS")}
+    env.update(DEPTHREP_RESULTS=str(tmp_path / "results"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               OMP_NUM_THREADS="2")
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+           "jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp_path / "lab.log", "w")
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "lab.log").read_text()
+                time.sleep(0.5)
+        yield base, token, "tiny01.ipynb"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server, its kernels and anything they started
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+def _slider(page, label: str):
+    """The slider widget whose description is ``label``."""
+    return page.locator(".widget-slider", has=page.locator(".widget-label", has_text=re.compile(f"^{label}$")))
+
+
+def _readout(page, label: str) -> str:
+    return _slider(page, label).locator(".widget-readout").inner_text().strip()
+
+
+def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
+    from playwright.sync_api import sync_playwright
+
+    import depthrep_utils as du
+
+    base, token, name = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.goto(f"{base}/lab/tree/{name}?token={token}")
+            page.locator(".jp-Notebook").wait_for(timeout=120_000)
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
+                         ".jp-Toolbar-kernelStatus").first.wait_for(timeout=120_000)
+            page.get_by_role("menuitem", name="Run").click()
+            page.get_by_role("menuitem", name=re.compile("^Run All Cells")).click()
+            run = page.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))
+            run.wait_for(timeout=600_000)  # every cell ran up to the explorer
+            run.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "1_explorer_after_run_all.png"))
+            text = page.locator(".jp-Notebook").inner_text()
+            assert "Error displaying widget" not in text and "Traceback" not in text
+
+            # Move the layer slider one notch right, the step-size slider three notches left.
+            layer_before = _readout(page, "layer")
+            _slider(page, "layer").locator(".noUi-handle").focus()
+            page.keyboard.press("ArrowRight")
+            step_before = _readout(page, "step size")
+            _slider(page, "step size").locator(".noUi-handle").focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowLeft")
+            page.wait_for_timeout(500)
+            layer, step_text = _readout(page, "layer"), _readout(page, "step size")
+            steps = int(_readout(page, "iterations"))
+            assert layer != layer_before and step_text != step_before, (layer, step_text)
+            page.screenshot(path=str(SHOTS / "2_sliders_moved.png"))
+
+            run.click()
+            readout = page.locator(".widget-html-content", has_text="m_g =")
+            readout.wait_for(timeout=300_000)
+            figure = page.locator(".jp-OutputArea-output img").last
+            figure.wait_for(timeout=60_000)
+            readout.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "3_after_run.png"))
+            got = {k: float(v) for k, v in re.findall(r"(m_[gsi]) = ([0-9.eE+-]+)", readout.inner_text())}
+            assert set(got) == {"m_g", "m_s", "m_i"}, readout.inner_text()
+            assert figure.evaluate("img => img.naturalWidth") > 300
+
+            # The same inversion, directly: the slider's value is 10^(k * 0.05), shown to 3 digits.
+            step_size = 10 ** (round(math.log10(float(step_text)) / 0.05) * 0.05)
+            target, _ = du.load_target("dalmatian", TINY["IMAGE_SIZE"], 0, "cpu")
+            model = du.truncate(du.load_resnet(50, trained=False, seed=0), layer)
+            direct = du.invert(model, target, steps, step_size, blur=True, decay_to=0.0,
+                               record_every=max(1, steps // 100))
+            want = {k: float(v[0]) for k, v in du.distances(model, target, direct.images).items()}
+            for k in want:  # same arithmetic; the kernel and this process may split threads differently
+                assert got[k] == pytest.approx(want[k], rel=2e-3), (k, got, want, layer, step_size)
+
+            # Save, reload: nothing broken is left where widgets were.
+            page.keyboard.press("Control+s")
+            page.wait_for_timeout(1500)
+            page.reload()
+            page.locator(".jp-Notebook").wait_for(timeout=120_000)
+            page.wait_for_timeout(5000)
+            page.screenshot(path=str(SHOTS / "4_after_reload.png"), full_page=True)
+            text = page.locator(".jp-Notebook").inner_text()
+            assert "Error displaying widget" not in text and "model not found" not in text
+        finally:
+            browser.close()
