@@ -34,7 +34,7 @@ def _control(name: str, spec: Any) -> Any:
     options = list(spec.items()) if isinstance(spec, dict) else list(spec)
     if len(options) > 3:
         return w.SelectionSlider(options=options, **kw)
-    return w.ToggleButtons(options=options, **kw)
+    return w.ToggleButtons(options=options, **dict(kw, style=dict(STYLE, button_width="auto")))
 
 
 class Explorer:
@@ -67,7 +67,8 @@ class Explorer:
                                           description="step size", style=STYLE)
         self.steps = w.IntSlider(value=steps, min=10, max=5000, step=10, description="iterations", style=STYLE)
         self.blur = w.Checkbox(value=bool(blur), description="blur (eq. 5)", indent=False, style=STYLE)
-        self.optimizer = w.ToggleButtons(options=UPDATES, description="update", style=STYLE)
+        self.optimizer = w.ToggleButtons(options=UPDATES, description="update",
+                                         style=dict(STYLE, button_width="170px"))  # labels in full
         self.button = w.Button(description="Run", button_style="primary", icon="play")
         self.stop = w.Button(description="Stop", disabled=True, icon="stop")
         self.search = w.Button(description="Search step size", icon="search",

@@ -279,8 +279,9 @@ def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[flo
     return ``(best step size, {step size: final m_g})``; diverged step sizes (NaN, or finite but exploded:
     ``Inversion.diverged``) score ``inf``.
 
-    When the best step size is the largest (or smallest) tried, the grid is extended past that edge by
-    its own ratio, four values at a time, up to ``extend`` times: the right scale differs by orders of
+    When the best step size is the largest (or smallest) tried, or every one diverged, the grid is extended
+    past that edge (the lower one when all diverged) by its own ratio, four values at a time, up to ``extend``
+    times: the right scale differs by orders of
     magnitude between layers and models. The paper searched at random; a log grid is reproducible.
     """
     table: dict[float, float] = {}
@@ -298,9 +299,9 @@ def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[flo
     ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1)) if len(grid) > 1 else 10.0
     for _ in range(extend):
         best = min(table, key=table.__getitem__)
-        if not math.isfinite(table[best]):
-            break
-        if best == max(table):
+        if not math.isfinite(table[best]):  # every step size diverged: all too large, go below the smallest
+            score([min(table) / ratio ** k for k in range(1, 5)])
+        elif best == max(table):
             score([best * ratio ** k for k in range(1, 5)])
         elif best == min(table):
             score([best / ratio ** k for k in range(1, 5)])

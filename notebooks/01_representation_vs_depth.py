@@ -270,10 +270,11 @@ claims.check("effnet_untrained_depth",
 
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not
-# asserted).
-assert claims["fig2_untrained_depth"], "Fig. 2: untrained m_i should grow with depth"
-assert claims["figS3_untrained_depth_no_blur"], \
-    "Fig. S3: the growth with depth should not need the blur"
+# asserted; other profiles only record).
+if PROFILE == "quick":
+    assert claims["fig2_untrained_depth"], "Fig. 2: untrained m_i should grow with depth"
+    assert claims["figS3_untrained_depth_no_blur"], \
+        "Fig. S3: the growth with depth should not need the blur"
 
 # %% [markdown]
 # ## Explorer

@@ -266,10 +266,11 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
 
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not
-# asserted: Fig. 4 and 5 need longer runs than the quick profile makes).
-assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
-assert claims["fig3_deeper_worse"], \
-    "Fig. 3: ResNet152 conv5 should be farther from the target than ResNet50 conv5"
+# asserted: Fig. 4 and 5 need longer runs than the quick profile makes; other profiles only record).
+if PROFILE == "quick":
+    assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
+    assert claims["fig3_deeper_worse"], \
+        "Fig. 3: ResNet152 conv5 should be farther from the target than ResNet50 conv5"
 
 # %% [markdown]
 # ## Explorer: watch m_g and m_i evolve

@@ -260,6 +260,8 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, training=train_log
                   figS5=concentration), NB, "numbers")
 
 # %%
-# Asserted at the quick scale (robust there); the others are recorded above.
-assert claims["noise_training_memorises"], \
-    "the noise-trained model should memorise its training set"
+# Asserted at the quick scale (robust there); the others are recorded above; other profiles only
+# record.
+if PROFILE == "quick":
+    assert claims["noise_training_memorises"], \
+        "the noise-trained model should memorise its training set"

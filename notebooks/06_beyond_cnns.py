@@ -22,10 +22,10 @@
 # models (GoogleNet etc.) but it remains to be seen whether they are also applicable to vision
 # transformers, mixers, or other non-convolutional models". This notebook runs the paper's procedure
 # (eq. 4 from a_0 ~ N(0.7, 1/20), step size from a batched line search; m_g, m_s, m_i as in 01) on
-# ResNet50 (the reference CNN), GoogLeNet, a vision transformer (torchvision) and an MLP-Mixer (timm),
-# untrained, at matching relative depth: the stem (a CNN's first convolution; a transformer's or
-# mixer's patch embedding), then 1/4 .. 4/4 of the way through (conv2..conv5 by stride for the CNNs,
-# blocks L/4 .. L of L for the others). The ImageNet-trained EfficientNet-Lite0 (offline weights) is
+# ResNet50 (the reference CNN), GoogLeNet, a vision transformer (torchvision) and an MLP-Mixer
+# (timm), untrained, at matching relative depth: the stem (a CNN's first convolution; a
+# transformer's or mixer's patch embedding), then 1/4 .. 4/4 of the way through (conv2..conv5 by
+# stride for the CNNs, blocks L/4 .. L of L for the others). The ImageNet-trained EfficientNet-Lite0 (offline weights) is
 # the trained CNN row; trained GoogLeNet, ViT-B/16 and Mixer-B/16 load from the local caches when
 # present and are recorded as not measured otherwise.
 #
@@ -46,7 +46,7 @@ DEVICE = du.setup_notebook()
 PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
 IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper: dalmatian
 IMAGE_SIZE: int = 64  # pixels per side; paper profile: 224 (ViT-B/16 and Mixer-B/16's size)
-SMALL: bool = True  # 4-block ViT / Mixer, 8-px patches, width 192; paper profile: ViT-B/16, Mixer-B/16
+SMALL: bool = True  # 4-block ViT / Mixer, 8-px patches, width 192; paper profile: the B/16 ones
 STEPS: int = 200  # iterations of eq. (4) per generated image; paper's code: 500
 SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
 SEARCH_STEP_SIZES: list = [2.0, 0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
@@ -57,8 +57,9 @@ ARCHS: list = ["ResNet50", "GoogLeNet", "ViT", "Mixer"]  # untrained rows; paper
 # %%
 NB = "06_beyond_cnns"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
+VARIANT = "small (4 blocks, patch 8)" if SMALL else "B/16"
 SIZES = (f"{IMAGE_SIZE} px, eq. (4), {STEPS} steps, line search {len(SEARCH_STEP_SIZES)} step "
-         f"sizes x {SEARCH_STEPS} steps; ViT/Mixer {'small (4 blocks, patch 8)' if SMALL else 'B/16'}")
+         f"sizes x {SEARCH_STEPS} steps; ViT/Mixer {VARIANT}")
 DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth: the columns of every figure
 
 
@@ -173,22 +174,22 @@ for arch in ARCHS:
                  mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]))
 everything = list(results)
 deepest = {f"{label(*k)}".replace("\n", " "): results[k]["4/4"]["m_i"] for k in everything}
+matched_by_model = {label(*k).replace("\n", " "): [du.matched(results[k][d]) for d in DEPTHS]
+                    for k in everything}
 claims.check("beyond_non_unique",
-             "every model, every depth: m_g < m_s (the embedding is matched), and at the last depth "
-             "a_g lies farther from a than the shifted a' does (m_i > ||a' - a||)",
+             "every model, every depth: m_g < m_s (the embedding is matched), and at the last "
+             "depth a_g lies farther from a than the shifted a' does (m_i > ||a' - a||)",
              "06 (sec. 7)", ", ".join(label(*k).replace("\n", " ") for k in everything),
-             {"m_g < m_s": {f"{label(*k)}".replace("\n", " "): [du.matched(results[k][d])
-                                                                for d in DEPTHS] for k in everything},
-              "m_i at 4/4": deepest, "||a' - a||": shift},
-             all(du.matched(r[d]) for r in results.values() for d in DEPTHS)
+             {"m_g < m_s": matched_by_model, "m_i at 4/4": deepest, "||a' - a||": shift},
+             all(all(v) for v in matched_by_model.values())
              and all(v > shift for v in deepest.values()))
 stems = {arch: results[(arch, False)]["stem"]["m_i"] for arch in ARCHS}
 patch_archs = [a for a in ("ViT", "Mixer") if a in ARCHS]
 cnn_archs = [a for a in ("ResNet50", "GoogLeNet") if a in ARCHS]
 if patch_archs and cnn_archs:
     claims.check("beyond_patch_vs_stem",
-                 "the patch embedding (square linear map per patch) represents the input more exactly "
-                 "than a CNN stem (smaller m_i)",
+                 "the patch embedding (square linear map per patch) represents the input more "
+                 "exactly than a CNN stem (smaller m_i)",
                  "06 (sec. 7)", ", ".join(ARCHS) + " untrained", {"m_i stem": stems},
                  max(stems[a] for a in patch_archs) < min(stems[a] for a in cnn_archs),
                  runs=runs([(a, False) for a in ARCHS], ["stem"]))

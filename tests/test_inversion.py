@@ -258,6 +258,13 @@ def test_explorer_reports_unavailable_weights_and_clears_the_figure():
     assert explorer.figure is None and not explorer.out.outputs
 
 
+def test_line_search_goes_below_a_grid_where_every_step_size_diverged():
+    model = du.make_mlp([48, 48], seed=0)
+    target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    best, table = du.line_search(model, target, [1e6, 1e5], steps=20, decay_to=0.0)
+    assert table[1e6] == table[1e5] == float("inf") and best < 1e5 and math.isfinite(table[best])
+
+
 def test_line_search_extends_past_the_edge_of_the_grid():
     model = du.truncate(du.load_resnet(18), "conv2")
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
