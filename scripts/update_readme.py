@@ -70,7 +70,7 @@ def bench(path: Path) -> str | None:
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in b["rows"]:
         lines.append(f"| {r['case']} | {r['size']} | {r['layer']} | {r['batch']} | {r['seconds_per_step']:.4f} | "
-                     f"{r['seconds_per_run_step']:.4f} | {r['floor_seconds']:.4f} | {r['ratio_to_floor']:.2f} | "
+                     f"{r['seconds_per_run_step']:.4f} | {r['floor_seconds']:.3g} | {r['ratio_to_floor']:.2f} | "
                      f"{r['speedup_over_naive']:.2f} | {r['peak_mib']:.0f} | {r['matmul_flops_per_second'] / 1e9:,.0f} |")
     lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
     lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else '**no**'} |" for t in b["targets"]]
