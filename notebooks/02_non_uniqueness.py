@@ -49,6 +49,7 @@ RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in 
 SHIFT_SIGMAS: list = [0.05, 0.0556]  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
 SEED: int = 0  # seed of the start image for Fig. 3-5 and of the shift
+DEEPER_SEEDS: list = [0, 1, 2]  # model + start seeds for ResNet50 vs ResNet152 at conv5; paper: one
 
 # %%
 NB = "02_non_uniqueness"
@@ -83,6 +84,27 @@ for depth in DEPTHS:
         print(f"ResNet{depth:<3} {layer}: step={r['step_size']:.3g}  m_g={r['m_g']:.4g}  "
               + "  ".join(f"m_s(sigma={s:.3g})={v:.4g}" for s, v in r["m_s_by_sigma"].items())
               + f"  m_i={r['m_i']:.3g}")
+
+
+# ResNet50 vs ResNet152 at conv5 over several seeds (weights and start image): one draw of each
+# is not enough to say which represents the input worse.
+deeper = {}
+if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
+    for run_seed in DEEPER_SEEDS:
+        for depth in (50, 152):
+            if run_seed == SEED:
+                deeper[(depth, run_seed)] = fig3[(depth, "conv5")]
+                continue
+            model = du.load_resnet(depth, seed=run_seed).to(DEVICE)
+            config = dict(depth=depth, layer="conv5", steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
+                          search=SEARCH_STEPS, run_seed=run_seed)
+            deeper[(depth, run_seed)] = cached(
+                f"deeper-resnet{depth}-seed{run_seed}", config,
+                lambda: du.visualize_layer(model, "conv5", target, STEPS, SEARCH_STEP_SIZES,
+                                           SEARCH_STEPS, blur=False, decay_to=0.0, seed=run_seed))
+    for run_seed in DEEPER_SEEDS:
+        print(f"seed {run_seed}: conv5 m_i ResNet50 {deeper[(50, run_seed)]['m_i']:.3g}, "
+              f"ResNet152 {deeper[(152, run_seed)]['m_i']:.3g}")
 
 
 def verdict(r: dict) -> str:
@@ -194,14 +216,20 @@ claims.check("fig3_m_g_below_m_s",
              "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
              {"m_g": m_g_all, "m_s by sigma": m_s_all},
              all(m_g_all[k] < min(m_s_all[k].values()) for k in m_g_all))
-if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
-    mi50, mi152 = fig3[(50, "conv5")]["m_i"], fig3[(152, "conv5")]["m_i"]
+if deeper:
+    mi50 = [deeper[(50, sd)]["m_i"] for sd in DEEPER_SEEDS]
+    mi152 = [deeper[(152, sd)]["m_i"] for sd in DEEPER_SEEDS]
     claims.check("fig3_deeper_worse",
-                 "conv5 of the deeper ResNet152 represents the input worse (larger m_i) "
-                 "than ResNet50's",
+                 f"conv5 of the deeper ResNet152 represents the input worse (larger m_i) "
+                 f"than ResNet50's, for each of {len(DEEPER_SEEDS)} seeds (weights and start)",
                  "Fig. 3", "ResNet50 vs ResNet152 untrained",
-                 {"m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152}, mi152 > mi50,
-                 runs={f"ResNet{d} conv5": fig3[(d, "conv5")] for d in (50, 152)})
+                 {"seeds": DEEPER_SEEDS, "m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152,
+                  "m_i difference, mean and spread":
+                      [float(np.mean(np.subtract(mi152, mi50))),
+                       float(np.std(np.subtract(mi152, mi50)))]},
+                 all(b > a for a, b in zip(mi50, mi152)),
+                 runs={f"ResNet{d} conv5 seed {sd}": deeper[(d, sd)]
+                       for d in (50, 152) for sd in DEEPER_SEEDS})
 
 # The paper's code records distances from iteration 1000 on, after the first approach from a_0
 # (whose m_i falls from ||a_0 - a|| whatever the layer). The trends are measured on the second half
@@ -267,10 +295,8 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not
 # asserted: Fig. 4 and 5 need longer runs than the quick profile makes; other profiles only record).
-if PROFILE == "quick":
+if PROFILE == "quick":  # fig3_deeper_worse is not asserted: over 3 seeds it does not hold here
     assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
-    assert claims["fig3_deeper_worse"], \
-        "Fig. 3: ResNet152 conv5 should be farther from the target than ResNet50 conv5"
 
 # %% [markdown]
 # ## Explorer: watch m_g and m_i evolve

@@ -25,9 +25,9 @@
 # ResNet50 (the reference CNN), GoogLeNet, a vision transformer (torchvision) and an MLP-Mixer
 # (timm), untrained, at matching relative depth: the stem (a CNN's first convolution; a
 # transformer's or mixer's patch embedding), then 1/4 .. 4/4 of the way through (conv2..conv5 by
-# stride for the CNNs, blocks L/4 .. L of L for the others). The ImageNet-trained EfficientNet-Lite0 (offline weights) is
-# the trained CNN row; trained GoogLeNet, ViT-B/16 and Mixer-B/16 load from the local caches when
-# present and are recorded as not measured otherwise.
+# stride for the CNNs, blocks L/4 .. L of L for the others). The ImageNet-trained EfficientNet-Lite0
+# (offline weights) is the trained CNN row; trained GoogLeNet, ViT-B/16 and Mixer-B/16 load from the
+# local caches when present and are recorded as not measured otherwise.
 #
 # The claims compare m_i only between runs that matched their embedding (m_g < m_s); otherwise they
 # are inconclusive.
