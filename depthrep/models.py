@@ -50,7 +50,7 @@ def _torchvision_trained(builder, weights_name: str, builder_name: str, **kwargs
     import torchvision
 
     weights = torchvision.models.get_weight(weights_name)
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
+    cached = _checkpoint_path(weights)
     try:
         model = builder(weights=weights, progress=False, **kwargs)
     except Exception as err:
@@ -115,8 +115,12 @@ def trained_weights_cached(depth: int = 50) -> bool:
     """True when ResNet{depth} ImageNet weights are already in torch's hub cache (no network needed)."""
     import torchvision
 
-    weights = torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")
-    return (Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name).is_file()
+    return _checkpoint_path(torchvision.models.get_weight(f"ResNet{depth}_Weights.IMAGENET1K_V1")).is_file()
+
+
+def _checkpoint_path(weights) -> Path:
+    """Where torch's hub cache keeps a torchvision weights file (found there, it loads without network)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
 
 
 def load_efficientnet_lite0(trained: bool = True, seed: int = 0) -> nn.Module:

@@ -198,7 +198,8 @@ label = s1_name.replace(" (", "\n(")
 fig = du.image_grid({label: [target] + list(s1.images)}, ["a"] + [f"seed {s}" for s in SEEDS],
                     {label: ["target"] + [f"m_g={m:.3g}" for m in s1.m_g]}, size=2.2)
 fig.suptitle(f"Fig. S1: conv5, {len(SEEDS)} seeds. Pairwise input distance "
-             f"{min(pair_input):.3g}-{max(pair_input):.3g} (||a-a'|| = {s1_shift_input:.3g}); "
+             f"{min(pair_input):.3g}-{max(pair_input):.3g} (||a-a'|| = {s1_shift_input:.3g}, "
+             f"starts {min(pair_start):.3g}-{max(pair_start):.3g} apart); "
              f"pairwise embedding distance {min(pair_embed):.3g}-{max(pair_embed):.3g} "
              f"(m_s = {s1_m_s:.3g})", y=1.04, fontsize=8)
 du.save_fig(fig, NB, "figS1_seeds")

@@ -250,7 +250,8 @@ claims.check("fig6_width",
              "and the widest is far closer than any undercomplete", "Fig. 6", MODEL,
              {"x / n": WIDTH_RATIOS, "m_i": m_i6,
               "m_g < m_s": [fig6[r]["m_g"] < fig6[r]["m_s"] for r in WIDTH_RATIOS]},
-             all(b < a for a, b in zip(m_i6, m_i6[1:])) and over[-1] < 0.2 * min(under))
+             all(b < a for a, b in zip(m_i6, m_i6[1:])) and over[-1] < 0.2 * min(under),
+             runs={f"x = {r:g} n": fig6[r] for r in WIDTH_RATIOS})
 u, o = fig7[WIDTH_RATIOS[1]], fig7[WIDTH_RATIOS[-1]]
 floor_u = floors[WIDTH_RATIOS[1]]
 claims.check("fig7_under_vs_over",

@@ -150,6 +150,8 @@ claims.check("relu_p_half",
              {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
 const = [results[("constant n, ReLU", d)] for d in depths]
 grow = [results[("n (1/p)^k, ReLU", d)] for d in depths]
+compared = {f"{f} depth {d}": results[(f, d)] for f in ("constant n, ReLU", "n (1/p)^k, ReLU")
+            for d in depths}  # both claims compare m_i: inconclusive unless every run matched
 
 
 def by_depth(runs: list, other: list, other_name: str) -> dict:
@@ -163,13 +165,13 @@ claims.check("relu_constant_loses",
              "(Jacobian rank < n and falling; m_i above the growing-width model's)", FIGURE, MODEL,
              by_depth(const, grow, "growing-width ReLU"),
              all(r["rank"] < N for r in const) and const[-1]["rank"] < const[0]["rank"]
-             and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)))
+             and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)), runs=compared)
 claims.check("relu_growing_restores",
              "widths n (1/p)^k restore accurate inversion with ReLU "
              "(full Jacobian rank, small m_i)",
              FIGURE, MODEL, by_depth(grow, const, "constant-width ReLU"),
              all(r["rank"] == N for r in grow)
-             and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)))
+             and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)), runs=compared)
 models = {f"{f} depth {d}": {k: v for k, v in r.items() if k != "image"}
           for (f, d), r in results.items()}
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, p=p_by_input, models=models),

@@ -76,9 +76,10 @@ def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32, tries:
 GPU_PEAKS = {"H100": 494.7e12, "H200": 494.7e12, "A100": 156e12, "L4": 60e12, "A10": 62.5e12, "T4": 8.1e12}
 
 
-def theoretical_peak(device: torch.device) -> tuple[float | None, str]:
+def theoretical_peak(device: torch.device, best: float) -> tuple[float | None, str]:
     """The cores' float32 peak and how it was computed: on CPU vector lanes x FMA pipes x 2 FLOPs x clock x
-    cores (threads torch uses), from what the CPU reports; on a GPU, the data sheet of the card."""
+    cores (threads torch uses), from what the CPU reports (when ``best``, the measured rate, exceeds it, the
+    clock that rate implies); on a GPU, the data sheet of the card."""
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         key = next((k for k in GPU_PEAKS if k in name), None)
@@ -97,8 +98,11 @@ def theoretical_peak(device: torch.device) -> tuple[float | None, str]:
     pipes = 2 if "fma" in flags else 1
     cores = torch.get_num_threads()
     peak = lanes * pipes * 2 * mhz * 1e6 * cores
-    return peak, (f"{model}: {lanes} float32 lanes x {pipes} FMA pipes x 2 x {mhz / 1000:.2f} GHz (reported clock; "
-                  f"boost can be higher) x {cores} cores")
+    how = (f"{model}: {lanes} float32 lanes x {pipes} FMA pipes x 2 x {mhz / 1000:.2f} GHz (reported clock; "
+           f"boost can be higher) x {cores} cores")
+    if best > peak:  # the cores ran above the clock /proc/cpuinfo reports
+        how += f"; the best rate implies at least {best / peak * mhz / 1000:.2f} GHz"
+    return peak, how
 
 
 def load_average() -> list[float] | None:
@@ -404,15 +408,12 @@ def main() -> None:
     best = max(RATES)
     for r in report["rows"]:  # the floor of every row from the best rate of the whole benchmark
         set_floor(r, best)
-    peak, how = theoretical_peak(device)
+    peak, how = theoretical_peak(device, best)
     report.update(best_matmul_flops_per_second=best, theoretical_peak_flops_per_second=peak, peak_formula=how,
                   load_average_before=load_before, load_average_after=load_average())
     print(f"floor rate: best float32 matrix multiply of the whole benchmark {best / 1e9:.1f} GFLOP/s"
           f" (lowest seen {min(RATES) / 1e9:.1f}); theoretical peak "
           + (f"{peak / 1e9:.1f} GFLOP/s ({how}); best / peak {best / peak:.2f}" if peak else f"unknown ({how})"))
-    if peak and best > peak and device.type == "cpu":  # the cores ran above the clock /proc/cpuinfo reports
-        report["peak_formula"] += f"; the best rate implies at least {best / peak * float(how.split(' GHz')[0].split()[-1]):.2f} GHz"
-        print(f"  the best rate is above that peak: the cores ran faster than the reported clock ({report['peak_formula']})")
     print(f"load average (1, 5, 15 min) before {load_before}, after {report['load_average_after']}")
     print(f"{'case':16} {'size':>5} {'layer':6} {'batch':>5} {'s/step':>10} {'x floor':>7} {'speed-up':>8}")
     for r in report["rows"]:
