@@ -22,8 +22,9 @@ from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, 
                              render_claims, unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.explorer import Explorer
-from depthrep.inversion import (Inversion, blur3x3, gaussian_kernel3, invert, line_search, reuse_freed_memory,
-                                scaled_blur_sigma, start_image, visualize_layer)
+from depthrep.inversion import (PAPER_BLUR_SHARES, Inversion, blur3x3, blur_share, gaussian_kernel3, grid_around,
+                                invert, line_search, relocate_grid, reuse_freed_memory, search_invert, sigma_for_share,
+                                start_image, visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, fold_batchnorm,
                              layer_names, relative_layers, truncate)
 from depthrep.metrics import (SHIFTS, distances, embedding_distance, input_distance, kernel_concentration, shifted_input,

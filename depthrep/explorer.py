@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from depthrep.assets import check_image
-from depthrep.inversion import invert, line_search
+from depthrep.inversion import invert, search_invert
 from depthrep.metrics import distances
 from depthrep.models import WeightsUnavailableError
 from depthrep.plots import to_numpy_image
@@ -43,9 +43,9 @@ class Explorer:
     ``controls`` maps a control's name to its spec (see ``_control``: a list of options, a (min, max[, step])
     range, or a bool; ``values`` overrides the start values). ``build(**values)`` returns the model to invert
     (truncated at its layer) and a title naming what it is (model, weights, layer ...). Common controls: step
-    size (log scale) with **Search**, which runs the batched line search for the current choice and sets the
-    slider; iterations; blur (eq. 5; leave out with ``blur=None``); the update (the paper's gradient step or
-    Adam). **Run** inverts in a background thread with a progress bar of its own; **Stop** ends the run at
+    size (log scale) with **Search**, which runs the batched line search for the current choice (every run as
+    long as the iterations slider), sets the slider and shows the best run; iterations; blur (eq. 5; leave
+    out with ``blur=None``); the update (the paper's gradient step or Adam). **Run** inverts in a background thread with a progress bar of its own; **Stop** ends the run at
     the next step. The figure shows the target, a_g and m_g / m_i over the run with m_s; the readout the
     final m_g, m_s, m_i. ``chosen(values)`` may return the step size the notebook's own search chose for
     those values: the slider then moves there when the controls change. ``last`` holds the latest run.
@@ -54,12 +54,11 @@ class Explorer:
     def __init__(self, target: torch.Tensor, build: Callable[..., tuple[nn.Module, str]], controls: dict[str, Any],
                  values: dict[str, Any] | None = None, step_size: float = 0.01, steps: int = 100,
                  blur: bool | None = True, chosen: Callable[[dict], float | None] | None = None,
-                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001), search_steps: int = 50,
-                 ) -> None:
+                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001)) -> None:
         import ipywidgets as w
 
         self.target, self.build, self.chosen = check_image(target, "target"), build, chosen
-        self.search_step_sizes, self.search_steps = list(search_step_sizes), search_steps
+        self.search_step_sizes = list(search_step_sizes)
         self.controls = {name: _control(name, spec) for name, spec in controls.items()}
         for name, value in (values or {}).items():
             self.controls[name].value = value
@@ -72,7 +71,7 @@ class Explorer:
         self.button = w.Button(description="Run", button_style="primary", icon="play")
         self.stop = w.Button(description="Stop", disabled=True, icon="stop")
         self.search = w.Button(description="Search step size", icon="search",
-                               tooltip="batched line search for the current model and layer")
+                               tooltip="batched line search, runs as long as the iterations; shows the best")
         self.bar = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="260px"))
         self.readout, self.out = w.HTML(), w.Output()
         self.button.on_click(lambda _: self.start())
@@ -134,34 +133,22 @@ class Explorer:
         self.out.outputs = ()
         self.figure, self.last = None, None
 
-    def search_step_size(self) -> float | None:
-        """The batched line search for the current choice (``search_steps`` steps per step size, at most the
-        run's iterations); the slider moves to the best. Returns it."""
-        self._busy(True)
-        self.readout.value = f"searching {len(self.search_step_sizes)} step sizes (one batch) ..."
-        try:
-            model, _ = self._model()
-            best, table = line_search(model, self.target, self.search_step_sizes,
-                                      min(self.search_steps, int(self.steps.value)), decay_to=0.0,
-                                      blur=bool(self.blur.value), optimizer=self.optimizer.value, progress=False)
-        except (WeightsUnavailableError, FloatingPointError) as err:
-            self._fail(err)
-            return None
-        finally:
-            self._busy(False)
-        self.step_size.value = best
-        self.readout.value = f"best step size {best:.3g} (final m_g after {min(self.search_steps, self.steps.value)}" \
-                             f" steps: " + ", ".join(f"{s:.3g}: {m:.3g}" for s, m in table.items()) + ")"
-        return best
+    def search_step_size(self) -> dict | None:
+        """The batched line search for the current choice, every run as long as the iterations slider: the
+        slider moves to the best step size and the best run is shown as the result (no second run).
+        Returns its numbers."""
+        return self.run(search=True)
 
-    def run(self) -> dict | None:
-        """Invert with the current settings, update the display, and return (and keep) the numbers."""
+    def run(self, search: bool = False) -> dict | None:
+        """Invert with the current settings (``search``: the best of a batched line search over
+        ``search_step_sizes``, every run as long), update the display, and return (and keep) the numbers."""
         steps, step_size = int(self.steps.value), float(self.step_size.value)
         update = next(label for label, value in UPDATES if value == self.optimizer.value)
         self._busy(True)
         self._stop.clear()
         self.bar.max, self.bar.value = steps, 0
-        self.readout.value = "running ..."
+        self.readout.value = (f"searching {len(self.search_step_sizes)} step sizes, {steps} steps each (one batch)"
+                              " ..." if search else "running ...")
         every = max(1, steps // 100)
 
         def on_step(k: int) -> bool:
@@ -171,25 +158,35 @@ class Explorer:
 
         try:
             model, title = self._model()
-            run = invert(model, self.target, steps, step_size, blur=bool(self.blur.value), decay_to=0.0,
-                         record_every=every, optimizer=self.optimizer.value, on_step=on_step, progress=False)
+            kw = dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, optimizer=self.optimizer.value,
+                      on_step=on_step, progress=False)
+            if search:
+                run, table = search_invert(model, self.target, self.search_step_sizes, steps, **kw)
+                step_size = float(run.step_size[0])
+            else:
+                run = invert(model, self.target, steps, step_size, **kw)
         except (WeightsUnavailableError, FloatingPointError) as err:
             self._fail(err)
             return None
         finally:
             self._busy(False)
         done = int(self.bar.value)
+        if search:
+            self.step_size.value = step_size
         d = distances(model, self.target, run.images)
         self.last = dict(self.values(), title=title, step_size=step_size, steps=steps, steps_run=done,
                          optimizer=self.optimizer.value, image=run.images[0], history=run.history, at=run.steps,
-                         **{k: float(v[0]) for k, v in d.items()})
+                         search=table if search else None, **{k: float(v[0]) for k, v in d.items()})
         matched = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else \
             "m_g >= m_s: NOT matched, the image says little about the layer"
         stopped = f" (stopped after {done} of {steps} steps)" if done < steps else ""
+        searched = ("<br>best of the search (final m_g per step size: "
+                    + ", ".join(f"{s:.3g}: {m:.3g}" for s, m in table.items()) + ")") if search else ""
         self.readout.value = (f"m_g = {self.last['m_g']:.4g} &nbsp; m_s = {self.last['m_s']:.4g} &nbsp; "
-                              f"m_i = {self.last['m_i']:.4g} &nbsp; ({matched}; {run.seconds:.1f} s){stopped}")
+                              f"m_i = {self.last['m_i']:.4g} &nbsp; ({matched}; {run.seconds:.1f} s){stopped}"
+                              + searched)
         self.figure = self._draw(run, title, f"{update}, step size {step_size:.3g}, {done} steps"
-                                 + (", blur" if self.blur.value else ""))
+                                 + (", blur" if self.blur.value else "") + (", best of search" if search else ""))
         self.out.outputs = ()
         self.out.append_display_data(self.figure)
         return self.last

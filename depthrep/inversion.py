@@ -35,17 +35,33 @@ def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
     return nn.functional.conv2d(y, k, groups=n * c).reshape(x.shape)
 
 
-def scaled_blur_sigma(sigma: float, size: int, reference: int = 299) -> float:
-    """The sigma of eq. (5)'s 3x3 Gaussian at ``size`` px that blurs as much, relative to the image, as
-    ``sigma`` does at ``reference`` px (the paper's 299): the kernel's spread (its standard deviation in
-    pixels, per axis, which for a 3x3 kernel saturates below sqrt(2/3)) scales with the image side.
-    At 64 px the paper's 2.4 -> 0.4 becomes about 0.35 -> 0.28: an unscaled 3x3 blur at 64 px smooths
-    about 4.7 times more of the image per step than the paper's did."""
-    w = math.exp(-1 / (2 * sigma ** 2))
-    var = 2 * w / (1 + 2 * w) * (size / reference) ** 2  # the kernel's variance, scaled with the side
-    var = min(var, 0.666)  # a 3x3 kernel cannot spread further (a flat kernel: 2/3)
-    w = var / (2 * (1 - var))
-    return math.sqrt(-1 / (2 * math.log(w)))
+# The share of the target's contrast that one blur step of eq. (5) removes, ||N_c(a) - a|| / ||a - mean(a)||,
+# at the paper's first and last sigma (2.4 -> 0.4, its code) on its 299-px dalmatian: measured by
+# ``blur_share`` (tests/test_inversion.py checks them against the image). At another size or for another
+# image, ``sigma_for_share`` finds the sigmas that remove the same shares: eq. (5) then holds the iterate as
+# far from the target, relative to the target's own contrast, as the paper's did. A 3x3 kernel of fixed
+# sigma removes more of a smaller image (0.097 at 299 px, 0.265 at 64 px for sigma 2.4), and a kernel
+# shrunk with the side (its variance times (size/299)^2) far less (0.014 at 64 px): neither means the same.
+PAPER_BLUR_SHARES = (0.09724, 0.012928)
+
+
+def blur_share(image: torch.Tensor, sigma: float) -> float:
+    """The share of ``image``'s contrast one blur step removes: ||N_c(a) - a|| / ||a - mean(a)||."""
+    a = image.double()
+    return float((blur3x3(a, sigma) - a).norm() / (a - a.mean()).norm())
+
+
+def sigma_for_share(image: torch.Tensor, share: float) -> float:
+    """The sigma of eq. (5)'s 3x3 Gaussian at which one blur step removes ``share`` of ``image``'s contrast
+    (bisection: the share grows with sigma, up to the flat kernel's)."""
+    low, high = 0.05, 50.0
+    if not blur_share(image, low) <= share <= blur_share(image, high):
+        raise ValueError(f"A 3x3 blur removes {blur_share(image, low):.3g} to {blur_share(image, high):.3g} of this "
+                         f"image's contrast; {share} is out of reach. Choose a share in that range.")
+    for _ in range(60):
+        mid = math.sqrt(low * high)
+        low, high = (mid, high) if blur_share(image, mid) < share else (low, mid)
+    return math.sqrt(low * high)
 
 
 def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
@@ -104,9 +120,8 @@ def invert(
     seed: int | Sequence[int] = 0,
     decay_to: float | None = None,
     blur: bool = False,
-    blur_sigma: float = 2.4,
-    blur_sigma_end: float | None = 0.4,
-    blur_reference: int | None = 299,
+    blur_sigma: float | None = None,
+    blur_sigma_end: float | None = None,
     clamp: bool = False,
     loss_scale: float = 1.0,
     start_mean: float = 0.7,
@@ -124,10 +139,9 @@ def invert(
     From a_0 ~ N(start_mean, start_std), each step takes g = grad of the L1 loss (eq. 3, times
     ``loss_scale``; the paper's code used 0.15 for ResNets, 0.35 for MLPs, which only rescales eps) and
     applies eq. (4) ``a - eps_n g`` or, with ``blur``, eq. (5) ``blur3x3(a - eps_n g)``, the blur sigma
-    decaying linearly ``blur_sigma -> blur_sigma_end`` (constant if None; the paper's code used 2.4 -> 0.4).
-    The sigmas are meant for a ``blur_reference``-px image (299, the paper's): at another size they are
-    converted by ``scaled_blur_sigma`` so that eq. (5) blurs the same share of the image (``None``: use them
-    as pixels, unscaled).
+    changing linearly ``blur_sigma -> blur_sigma_end`` (pixels). Left None, they are the sigmas at which one
+    blur step removes the same share of the target's contrast as the paper's 2.4 -> 0.4 did from its 299-px
+    dalmatian (``PAPER_BLUR_SHARES``, ``sigma_for_share``; at 299 px on that image: 2.4 -> 0.4).
     ``eps_n`` is ``step_size``, or with ``decay_to`` falls linearly to ``decay_to * step_size`` (0.0: the
     paper's c -> 0).
     ``clamp`` keeps pixels in [0, 1] (off in the paper's code).
@@ -186,10 +200,10 @@ def invert(
                 f"Lower the step size (try a tenth) or turn on clamp."
             )
 
-    if blur and blur_reference is not None and a.shape[-1] != blur_reference:
-        blur_sigma = scaled_blur_sigma(blur_sigma, a.shape[-1], blur_reference)
-        blur_sigma_end = None if blur_sigma_end is None else scaled_blur_sigma(blur_sigma_end, a.shape[-1],
-                                                                               blur_reference)
+    if blur:
+        first = a[:1].cpu()
+        blur_sigma = sigma_for_share(first, PAPER_BLUR_SHARES[0]) if blur_sigma is None else blur_sigma
+        blur_sigma_end = sigma_for_share(first, PAPER_BLUR_SHARES[1]) if blur_sigma_end is None else blur_sigma_end
     if device.type == "cpu":
         reuse_freed_memory()
     synchronize(device)
@@ -218,7 +232,7 @@ def invert(
             eps = eps_0 if decay_to is None else eps_0 * (1 - frac * (1 - decay_to))
             x = x.detach() - eps * g
             if blur:
-                sigma = blur_sigma if blur_sigma_end is None else blur_sigma + frac * (blur_sigma_end - blur_sigma)
+                sigma = blur_sigma + frac * (blur_sigma_end - blur_sigma)
                 x = blur3x3(x, sigma)
             if clamp:
                 x.clamp_(0.0, 1.0)
@@ -273,57 +287,121 @@ def _adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int,
     return (m1 / (1 - betas[0] ** n)) / ((m2 / (1 - betas[1] ** n)).sqrt_() + stabiliser)
 
 
-def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
-                batch: int = 16, extend: int = 8, **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
-    """Run every step size in ``step_sizes`` (``batch`` at a time, each batch one batched inversion) and
-    return ``(best step size, {step size: final m_g})``; diverged step sizes (NaN, or finite but exploded:
-    ``Inversion.diverged``) score ``inf``.
+def search_invert(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
+                  batch: int = 16, extend: int = 8, relocate: bool = True,
+                  **invert_kwargs: Any) -> tuple[Inversion, dict[float, float]]:
+    """The batched line search whose best run is the result: every step size in ``step_sizes`` runs the full
+    ``steps`` with the caller's schedule (``batch`` at a time, each batch one batched inversion), and the run
+    with the smallest final m_g is returned with the table ``{step size: final m_g}``. The step size is thus
+    chosen on runs of the result's own length and schedule (the best step size of a short run is not the best
+    of a long one), and no second run is needed. Diverged step sizes (NaN, or finite but exploded:
+    ``Inversion.diverged``) score ``inf``. A grid far from the scale the first gradient implies is first moved
+    there (``relocate_grid``; ``relocate=False``: never).
 
-    When the best step size is the largest (or smallest) tried, or every one diverged, the grid is extended
-    past that edge (the lower one when all diverged) by its own ratio, four values at a time, up to ``extend``
-    times: the right scale differs by orders of
-    magnitude between layers and models. The paper searched at random; a log grid is reproducible.
+    When the best step size is the largest (or smallest) tried and strictly better than its neighbour, or every
+    one diverged, the grid is extended past that edge (the lower one when all diverged) by its own ratio, two
+    values at a time (the best usually lies just past the edge), up to ``extend`` times: the right scale
+    differs by orders of magnitude between layers and models. A flat table (an embedding that does not depend
+    on the input) is not extended. The paper searched at random; a log grid is reproducible.
     """
     table: dict[float, float] = {}
+    best_run: list[Inversion] = []
+    if relocate:
+        step_sizes = relocate_grid(model, target, step_sizes, steps, **invert_kwargs)
 
     def score(values: Sequence[float]) -> None:
         values = [float(v) for v in values if float(v) not in table]
         for i in range(0, len(values), batch):
             chunk = values[i:i + batch]
             run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
-            table.update({s: (float(m) if np.isfinite(m) and not bad else math.inf)
-                          for s, m, bad in zip(chunk, run.m_g, run.diverged)})
+            scores = [float(m) if np.isfinite(m) and not bad else math.inf for m, bad in zip(run.m_g, run.diverged)]
+            table.update(zip(chunk, scores))
+            k = int(np.argmin(scores))
+            if math.isfinite(scores[k]) and (not best_run or scores[k] < table[float(best_run[0].step_size[0])]):
+                best_run[:] = [run[k]]
 
     score(step_sizes)
     grid = sorted(table)
     ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1)) if len(grid) > 1 else 10.0
     for _ in range(extend):
-        best = min(table, key=table.__getitem__)
-        if not math.isfinite(table[best]):  # every step size diverged: all too large, go below the smallest
-            score([min(table) / ratio ** k for k in range(1, 5)])
-        elif best == max(table):
-            score([best * ratio ** k for k in range(1, 5)])
-        elif best == min(table):
-            score([best / ratio ** k for k in range(1, 5)])
+        grid = sorted(table)
+        if not best_run:  # every step size diverged: all too large, go below the smallest
+            score([grid[0] / ratio ** k for k in range(1, 3)])
+            continue
+        best = float(best_run[0].step_size[0])
+        if best == grid[-1] and len(grid) > 1 and table[best] < table[grid[-2]]:
+            score([best * ratio ** k for k in range(1, 3)])
+        elif best == grid[0] and len(grid) > 1 and table[best] < table[grid[1]]:
+            score([best / ratio ** k for k in range(1, 3)])
         else:
             break
-    best = min(table, key=table.__getitem__)
-    if not math.isfinite(table[best]):
+    if not best_run:
         raise FloatingPointError(f"Every step size in {sorted(table)} diverged; search smaller values.")
-    return best, dict(sorted(table.items()))
+    return best_run[0], dict(sorted(table.items()))
+
+
+def grid_around(step_size: float, ratio: float = 4.0) -> list[float]:
+    """A three-value search grid centred on a step size found for a sibling run (another seed of the same model
+    and layer): ``[step x ratio, step, step / ratio]``. The search still extends it past an edge, so the result
+    is the best of full-length runs; only the starting grid is narrower (a third of the batch)."""
+    return [step_size * ratio, step_size, step_size / ratio]
+
+
+SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step sizes: median of 13-60 measured
+
+
+def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
+                  seed: int | Sequence[int] = 0, loss_scale: float = 1.0, start_mean: float = 0.7,
+                  start_std: float = 1 / 20, optimizer: str = "sgd", **_: Any) -> list[float]:
+    """The search grid, moved by whole powers of its own ratio when the first gradient says that the right
+    scale lies far outside it: a guess ``SEARCH_TRAVEL / (steps x RMS of the first gradient)`` (for the paper's
+    untrained ResNet50 it lies 13-60x below the best step size, which is what SEARCH_TRAVEL = 20 absorbs) more
+    than one ratio beyond either edge. The gradient's scale differs by 10^15 between layers and models (ResNet152's
+    untrained conv5: RMS 1e7 at 64 px; an untrained EfficientNet-Lite0's conv5: 6e-8), and walking there edge by
+    edge costs a full-length batch per two values. A grid that covers the guess is returned unchanged (the
+    search still extends it at an edge); so is an Adam search (its steps are in pixel units)."""
+    grid = sorted(float(v) for v in step_sizes)
+    if optimizer != "sgd" or len(grid) < 2:
+        return list(step_sizes)
+    first_seed = int(seed[0] if isinstance(seed, (list, tuple, np.ndarray)) else seed)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    a = target[:1].to(device)
+    x = start_image(a.shape, first_seed, start_mean, start_std, a.dtype).to(device).requires_grad_(True)
+    with torch.no_grad():
+        y = model(a)
+    (g,) = torch.autograd.grad((model(x) - y).abs().sum() * loss_scale, x)
+    rms = float(g.double().pow(2).mean().sqrt())
+    if not math.isfinite(rms) or rms == 0:
+        return list(step_sizes)
+    guess = SEARCH_TRAVEL / (steps * rms)
+    ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1))
+    if grid[0] / ratio <= guess <= grid[-1] * ratio:
+        return list(step_sizes)
+    centre = math.sqrt(grid[0] * grid[-1])
+    shift = ratio ** round(math.log(guess / centre) / math.log(ratio))
+    return [float(v) * shift for v in step_sizes]
+
+
+def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
+                batch: int = 16, extend: int = 8, relocate: bool = True,
+                **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
+    """``search_invert`` for its step size alone: ``(best step size, {step size: final m_g})``."""
+    run, table = search_invert(model, target, step_sizes, steps, batch, extend, relocate, **invert_kwargs)
+    return float(run.step_size[0]), table
 
 
 def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: int, step_sizes: Sequence[float],
-                    search_steps: int, blur: bool, decay_to: float | None = 0.0, seed: int = 0,
-                    shift_sigma: float = 1 / 20, normalize: bool = False, **invert_kwargs: Any) -> dict:
-    """Representation visualization at one layer: line search over ``step_sizes`` (``search_steps`` each, one
-    batch), then a full run of ``steps`` at the best step size. Returns the generated image, its
-    m_g, m_s, m_i, the chosen step size, the search table and the recorded history."""
+                    blur: bool, decay_to: float | None = 0.0, seed: int = 0, shift_sigma: float = 1 / 20,
+                    normalize: bool = False, **invert_kwargs: Any) -> dict:
+    """Representation visualization at one layer: ``search_invert`` over ``step_sizes``, every run ``steps``
+    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, the chosen step size,
+    the search table, the recorded history, the wall time of the whole search and its number of runs."""
     model_l = truncate(model, layer, normalize=normalize)
-    kw = dict(blur=blur, decay_to=decay_to, seed=seed, **invert_kwargs)
-    best, table = line_search(model_l, target, step_sizes, search_steps, **kw)
-    run = invert(model_l, target, steps, best, **kw)
+    t0 = time.perf_counter()
+    run, table = search_invert(model_l, target, step_sizes, steps, blur=blur, decay_to=decay_to, seed=seed,
+                               **invert_kwargs)
     d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
-    return dict(layer=layer, step_size=best, search=table, image=run.images[0], m_g=float(d["m_g"][0]),
-                m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]), diverged=bool(run.diverged[0]), steps=run.steps,
-                history={k: v[:, 0] for k, v in run.history.items()}, seconds=run.seconds)
+    return dict(layer=layer, step_size=float(run.step_size[0]), search=table, image=run.images[0],
+                m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
+                diverged=bool(run.diverged[0]), steps=run.steps, history={k: v[:, 0] for k, v in run.history.items()},
+                seconds=time.perf_counter() - t0, runs=len(table))

@@ -23,7 +23,8 @@
 # embedding. Here: untrained ResNet18, ResNet50 and ResNet152 at two layers (Fig. 3); m_g and m_i
 # over the run at conv2 and conv5 (Fig. 4, 5); and several seeds at conv5 of an ImageNet-trained
 # model (Fig. S1). Everything uses eq. (4), no blur, with the step size decaying linearly from c to
-# 0.
+# 0; Fig. 3 also with eq. (5) (blur). Every run is the best of a batched line search whose runs all
+# have its own length and schedule.
 
 # %%
 # Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
@@ -42,7 +43,6 @@ IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 DEPTHS: list = [18, 50, 152]  # ResNet depths of Fig. 3; paper: 18, 50, 152
 FIG3_LAYERS: list = ["conv2", "conv5"]  # layers of Fig. 3; paper: two layers per model
 STEPS: int = 150  # iterations per Fig. 3 image; paper: fixed n (its code: 500)
-SEARCH_STEPS: int = 30  # iterations per line-search run; paper: full-length runs
 SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # grid extends at edges; paper: 1/2..1/1000
 CURVE_STEPS: int = 400  # iterations for Fig. 4 and 5; paper: many thousands
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
@@ -50,11 +50,15 @@ SHIFT_SIGMAS: list = [0.05, 0.0556]  # the shift a + N(0, sigma) for m_s; paper 
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
 SEED: int = 0  # seed of the start image for Fig. 3-5 and of the shift
 DEEPER_SEEDS: list = [0, 1, 2]  # model + start seeds for ResNet50 vs ResNet152 at conv5; paper: one
+FIG3_BLUR: bool = True  # Fig. 3 also with eq. (5) (blur, sigma scaled to the size); paper: both
 
 # %%
 NB = "02_non_uniqueness"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
-SIZES = f"{IMAGE_SIZE} px, eq. (4), eps c->0; Fig. 3: {STEPS} steps; Fig. 4/5: {CURVE_STEPS} steps"
+SIZES = (f"{IMAGE_SIZE} px, eq. (4){' and (5)' if FIG3_BLUR else ''}, eps c->0; "
+         f"Fig. 3: {STEPS} steps; Fig. 4/5: {CURVE_STEPS} steps; "
+         f"each the best of {len(SEARCH_STEP_SIZES)}+ full-length runs")
+FIG3_UPDATES = [False, True] if FIG3_BLUR else [False]  # blur (eq. 5) or not (eq. 4)
 
 
 def cached(name: str, config: dict, compute):
@@ -66,24 +70,26 @@ def cached(name: str, config: dict, compute):
 # ## Fig. 3: m_g < m_s for every generated image, whatever it looks like
 
 # %%
-fig3 = {}
+fig3, fig3_blur = {}, {}
 for depth in DEPTHS:
     model = du.load_resnet(depth, seed=SEED).to(DEVICE)
     for layer in FIG3_LAYERS:
-        config = dict(depth=depth, layer=layer, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
-                      search=SEARCH_STEPS)
-        r = cached(f"fig3-resnet{depth}-{layer}", config,
-                   lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_STEP_SIZES,
-                                              SEARCH_STEPS, blur=False, decay_to=0.0, seed=SEED))
-        model_l = du.truncate(model, layer)
-        generated = r["image"][None].to(DEVICE)
-        r["m_s_by_sigma"] = {
-            s: float(du.distances(model_l, target, generated, sigma=s, seed=SEED)["m_s"][0])
-            for s in SHIFT_SIGMAS}
-        fig3[(depth, layer)] = r
-        print(f"ResNet{depth:<3} {layer}: step={r['step_size']:.3g}  m_g={r['m_g']:.4g}  "
-              + "  ".join(f"m_s(sigma={s:.3g})={v:.4g}" for s, v in r["m_s_by_sigma"].items())
-              + f"  m_i={r['m_i']:.3g}")
+        for blur in FIG3_UPDATES:
+            config = dict(depth=depth, layer=layer, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
+                          blur=blur)
+            r = cached(f"fig3-resnet{depth}-{layer}{'-blur' if blur else ''}", config,
+                       lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_STEP_SIZES,
+                                                  blur=blur, decay_to=0.0, seed=SEED))
+            model_l = du.truncate(model, layer)
+            generated = r["image"][None].to(DEVICE)
+            r["m_s_by_sigma"] = {
+                s: float(du.distances(model_l, target, generated, sigma=s, seed=SEED)["m_s"][0])
+                for s in SHIFT_SIGMAS}
+            (fig3_blur if blur else fig3)[(depth, layer)] = r
+            print(f"ResNet{depth:<3} {layer} {'eq. (5)' if blur else 'eq. (4)'}: "
+                  f"step={r['step_size']:.3g}  m_g={r['m_g']:.4g}  "
+                  + "  ".join(f"m_s(sigma={s:.3g})={v:.4g}" for s, v in r["m_s_by_sigma"].items())
+                  + f"  m_i={r['m_i']:.3g}  ({r['runs']} runs, {r['seconds']:.1f} s)")
 
 
 # ResNet50 vs ResNet152 at conv5 over several seeds (weights and start image): one draw of each
@@ -96,12 +102,13 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
                 deeper[(depth, run_seed)] = fig3[(depth, "conv5")]
                 continue
             model = du.load_resnet(depth, seed=run_seed).to(DEVICE)
-            config = dict(depth=depth, layer="conv5", steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
-                          search=SEARCH_STEPS, run_seed=run_seed)
+            grid = du.grid_around(fig3[(depth, "conv5")]["step_size"])  # around seed SEED's choice
+            config = dict(depth=depth, layer="conv5", steps=STEPS, step_sizes=grid,
+                          run_seed=run_seed)
             deeper[(depth, run_seed)] = cached(
                 f"deeper-resnet{depth}-seed{run_seed}", config,
-                lambda: du.visualize_layer(model, "conv5", target, STEPS, SEARCH_STEP_SIZES,
-                                           SEARCH_STEPS, blur=False, decay_to=0.0, seed=run_seed))
+                lambda: du.visualize_layer(model, "conv5", target, STEPS, grid,
+                                           blur=False, decay_to=0.0, seed=run_seed))
     for run_seed in DEEPER_SEEDS:
         print(f"seed {run_seed}: conv5 m_i ResNet50 {deeper[(50, run_seed)]['m_i']:.3g}, "
               f"ResNet152 {deeper[(152, run_seed)]['m_i']:.3g}")
@@ -112,33 +119,36 @@ def verdict(r: dict) -> str:
     return f"m_g={r['m_g']:.3g} {sign} m_s={r['m_s']:.3g}"
 
 
-rows = {f"ResNet{d}\nuntrained": [target] + [fig3[(d, l)]["image"] for l in FIG3_LAYERS]
+COLUMNS = [(l, blur) for blur in FIG3_UPDATES for l in FIG3_LAYERS]
+fig3_by = {False: fig3, True: fig3_blur}
+rows = {f"ResNet{d}\nuntrained": [target] + [fig3_by[b][(d, l)]["image"] for l, b in COLUMNS]
         for d in DEPTHS}
-notes = {f"ResNet{d}\nuntrained": ["target"] + [verdict(fig3[(d, l)]) for l in FIG3_LAYERS]
+notes = {f"ResNet{d}\nuntrained": ["target"] + [verdict(fig3_by[b][(d, l)]) for l, b in COLUMNS]
          for d in DEPTHS}
-fig = du.image_grid(rows, ["a"] + FIG3_LAYERS, notes, size=2.3)
-fig.suptitle(f"Fig. 3: untrained ResNets, eq. (4), {STEPS} steps ({IMAGE_SIZE} px; "
+fig = du.image_grid(rows, ["a"] + [f"{l}, eq. ({5 if b else 4})" for l, b in COLUMNS], notes,
+                    size=2.3)
+fig.suptitle(f"Fig. 3: untrained ResNets, {STEPS} steps ({IMAGE_SIZE} px; "
              f"shown clipped to [0, 1])", y=1.02)
 du.save_fig(fig, NB, "fig3_m_g_vs_m_s")
 plt.show()
 
 # %% [markdown]
 # ## Fig. 4 and 5: m_g and m_i over the run at conv2 and conv5 (untrained ResNet50)
-# The step size decays linearly from c (chosen by the line search) to 0.
+# The step size decays linearly from c to 0; c is chosen by a line search of runs as long as the
+# curve (the best of them is the curve).
 
 # %%
 resnet50 = du.load_resnet(50, seed=SEED).to(DEVICE)
 curves = {}
 for layer in ("conv2", "conv5"):
-    c = fig3[(50, layer)]["step_size"] if (50, layer) in fig3 else 0.01
-    model_l = du.truncate(resnet50, layer)
-    run = cached(f"curve-{layer}",
-                 dict(layer=layer, step_size=c, steps=CURVE_STEPS, every=RECORD_EVERY),
-                 lambda: du.invert(model_l, target, CURVE_STEPS, c, decay_to=0.0, seed=SEED,
-                                   record_every=RECORD_EVERY))
-    m_s = float(du.distances(model_l, target, run.images.to(DEVICE), seed=SEED)["m_s"][0])
-    curves[layer] = dict(c=c, steps=run.steps, m_g=run.history["m_g"][:, 0],
-                         m_i=run.history["m_i"][:, 0], m_s=m_s)
+    r = cached(f"curve-{layer}",
+               dict(layer=layer, step_sizes=SEARCH_STEP_SIZES, steps=CURVE_STEPS,
+                    every=RECORD_EVERY),
+               lambda: du.visualize_layer(resnet50, layer, target, CURVE_STEPS, SEARCH_STEP_SIZES,
+                                          blur=False, decay_to=0.0, seed=SEED,
+                                          record_every=RECORD_EVERY))
+    curves[layer] = dict(c=r["step_size"], steps=r["steps"], m_g=r["history"]["m_g"],
+                         m_i=r["history"]["m_i"], m_s=r["m_s"])
 
 fig, axes = plt.subplots(2, 2, figsize=(9, 5.5), sharex="col")
 for col, (layer, cv) in enumerate(curves.items()):
@@ -173,9 +183,9 @@ except du.WeightsUnavailableError as err:
     s1_name, s1_norm = "EfficientNet-Lite0 ImageNet (stand-in)", True
 s1_l = du.truncate(s1_model, "conv5", normalize=s1_norm)
 s1_step, _ = cached(f"s1-search-{s1_name}",
-                    dict(model=s1_name, step_sizes=SEARCH_STEP_SIZES, steps=SEARCH_STEPS),
-                    lambda: du.line_search(s1_l, target, SEARCH_STEP_SIZES, SEARCH_STEPS,
-                                           decay_to=0.0))
+                    dict(model=s1_name, step_sizes=SEARCH_STEP_SIZES, steps=STEPS),
+                    lambda: du.line_search(s1_l, target, SEARCH_STEP_SIZES, STEPS,
+                                           decay_to=0.0, seed=SEEDS[0]))
 s1 = cached(f"s1-{s1_name}", dict(model=s1_name, step_size=s1_step, steps=STEPS, seeds=SEEDS),
             lambda: du.invert(s1_l, target, STEPS, s1_step, seed=SEEDS, decay_to=0.0))
 gen = s1.images.to(DEVICE)
@@ -210,13 +220,16 @@ plt.show()
 
 # %%
 claims = du.Claims(PROFILE, source, SIZES)
-m_g_all = {f"ResNet{d} {l}": fig3[(d, l)]["m_g"] for d in DEPTHS for l in FIG3_LAYERS}
-m_s_all = {f"ResNet{d} {l}": fig3[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
-claims.check("fig3_m_g_below_m_s",
-             "untrained ResNets: m_g < m_s for every generated image (both shift sigmas)", "Fig. 3",
-             "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
-             {"m_g": m_g_all, "m_s by sigma": m_s_all},
-             all(m_g_all[k] < min(m_s_all[k].values()) for k in m_g_all))
+for blur in FIG3_UPDATES:
+    found = fig3_by[blur]
+    m_g_all = {f"ResNet{d} {l}": found[(d, l)]["m_g"] for d in DEPTHS for l in FIG3_LAYERS}
+    m_s_all = {f"ResNet{d} {l}": found[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
+    claims.check("fig3_m_g_below_m_s" + ("_blur" if blur else ""),
+                 f"untrained ResNets, eq. ({5 if blur else 4}): m_g < m_s for every generated "
+                 f"image (both shift sigmas)", "Fig. 3",
+                 "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
+                 {"m_g": m_g_all, "m_s by sigma": m_s_all},
+                 all(m_g_all[k] < min(m_s_all[k].values()) for k in m_g_all))
 if deeper:
     mi50 = [deeper[(50, sd)]["m_i"] for sd in DEEPER_SEEDS]
     mi152 = [deeper[(152, sd)]["m_i"] for sd in DEEPER_SEEDS]
@@ -287,8 +300,9 @@ else:
                  s1_numbers, s1_holds, runs=s1_runs)
 FIG3_KEYS = ("step_size", "m_g", "m_s", "m_i", "m_s_by_sigma", "search")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
-                  fig3={f"ResNet{d} {l}": {k: v for k, v in r.items() if k in FIG3_KEYS}
-                        for (d, l), r in fig3.items()},
+                  fig3={f"ResNet{d} {l}{' blur' if b else ''}": {k: v for k, v in r.items()
+                                                                  if k in FIG3_KEYS}
+                        for b in FIG3_UPDATES for (d, l), r in fig3_by[b].items()},
                   curves={l: {k: v for k, v in cv.items()} for l, cv in curves.items()},
                   figS1=s1_numbers),
              NB, "distances")

@@ -45,9 +45,9 @@ PROFILE: str = "quick"  # which profile injected these values; `make reproduce` 
 IMAGE: str = "dalmatian"  # target image; paper: dalmatian
 SIDE: int = 16  # the target is 3 x SIDE x SIDE; paper: 29, that is 2523 values
 WIDTH_RATIOS: list = [0.4, 0.8, 1.0, 1.2, 2.0]  # x / n, Fig. 6; paper: 1000, 2000, 2523, 3000, 5000
-STEPS: int = 2000  # iterations of eq. (4) at fixed n (Fig. 6, 8); paper: fixed n
-LONG_STEPS: int = 6000  # iterations for Fig. 7 and the longer Fig. 8 runs; paper: up to ~10^5
-SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
+STEPS: int = 2000  # iterations of eq. (4) at fixed n (Fig. 6); paper: fixed n
+LONG_STEPS: int = 6000  # iterations for Fig. 7; paper: up to ~10^5
+FIG8_STEPS: list = [500, 5000]  # Fig. 8's fixed and 10x budgets; paper's code: ~20x
 SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # grid extends at its edges; paper: search
 DEPTHS: list = [1, 2, 4, 8]  # numbers of linear layers for Fig. 8; paper: several depths
 DEPTH_WIDTH_RATIO: float = 2.0  # constant overcomplete width / n for Fig. 8; paper: overcomplete
@@ -61,7 +61,8 @@ S2_SIDES: list = [16, 29]  # amplification at n = 3 side^2 (768, 2523); paper: 2
 NB = "03_mlp_invertibility"
 target, source = du.load_target(IMAGE, SIDE, SEED, DEVICE)
 N = target.numel()
-SIZES = f"3x{SIDE}x{SIDE} (n = {N}), eq. (4), eps c->0, {STEPS} / {LONG_STEPS} steps"
+SIZES = (f"3x{SIDE}x{SIDE} (n = {N}), eq. (4), eps c->0, {STEPS} / {LONG_STEPS} steps, Fig. 8 "
+         f"{' / '.join(map(str, FIG8_STEPS))} steps; each the best of a full-length line search")
 print(f"target: {source}, n = {N} input values")
 
 
@@ -70,19 +71,17 @@ def mlp(widths: list, seed: int = SEED):
 
 
 def run_mlp(name: str, widths: list, steps: int, record_every: int = 20) -> dict:
-    """Line search, then eq. (4) for ``steps`` on an MLP with these layer widths (cached)."""
+    """eq. (4) for ``steps`` on an MLP with these layer widths: the best run of a line search
+    whose runs are all ``steps`` long (cached)."""
     def compute():
         model = mlp(widths)
-        step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS, decay_to=0.0,
-                                      seed=SEED)
-        run = du.invert(model, target, steps, step_size, decay_to=0.0, seed=SEED,
-                        record_every=record_every)
+        run, _ = du.search_invert(model, target, SEARCH_STEP_SIZES, steps, decay_to=0.0, seed=SEED,
+                                  record_every=record_every)
         d = du.distances(model, target, run.images.to(DEVICE), sigma=SHIFT_SIGMA, seed=SEED)
-        return dict(widths=widths, step_size=step_size, image=run.images[0], steps=run.steps,
-                    m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
-                    history={k: v[:, 0] for k, v in run.history.items()})
+        return dict(widths=widths, step_size=float(run.step_size[0]), image=run.images[0],
+                    steps=run.steps, m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]),
+                    m_i=float(d["m_i"][0]), history={k: v[:, 0] for k, v in run.history.items()})
     config = dict(widths=widths, steps=steps, n=N, step_sizes=SEARCH_STEP_SIZES,
-                  search=SEARCH_STEPS,
                   seed=SEED, image=source, every=record_every)
     return du.cached(NB, name, config, compute)
 
@@ -158,11 +157,12 @@ plt.show()
 
 # %%
 width = int(round(DEPTH_WIDTH_RATIO * N))
-BUDGETS = (STEPS, LONG_STEPS)
-fig8 = {(d, s): run_mlp(f"fig8-d{d}-s{s}", [width] * d, s) for d in DEPTHS for s in BUDGETS}
+BUDGETS = FIG8_STEPS
+fig8 = {(d, s): run_mlp(f"fig8-d{d}-s{s}", [width] * d, s, record_every=max(1, s // 200))
+        for d in DEPTHS for s in BUDGETS}
 for d in DEPTHS:
-    print(f"depth {d}: m_i after {STEPS} steps {fig8[(d, STEPS)]['m_i']:.3g}, "
-          f"after {LONG_STEPS} steps {fig8[(d, LONG_STEPS)]['m_i']:.3g}")
+    print(f"depth {d}: m_i after " + ", ".join(f"{s} steps {fig8[(d, s)]['m_i']:.3g}"
+                                               for s in BUDGETS))
 rows = {f"{s} steps": [target] + [fig8[(d, s)]["image"].reshape(target.shape[1:]) for d in DEPTHS]
         for s in BUDGETS}
 notes = {f"{s} steps": ["target"] + [f"m_i={fig8[(d, s)]['m_i']:.3g}" for d in DEPTHS]
@@ -265,13 +265,15 @@ claims.check("fig7_under_vs_over",
              u["m_g"] < u["history"]["m_g"][0] / 100
              and floor_u > 0.1 * u["history"]["m_i"][0] and u["m_i"] >= 0.999 * floor_u
              and o["m_i"] < 0.05 * o["history"]["m_i"][0])
-fixed = [fig8[(d, STEPS)]["m_i"] for d in DEPTHS]
-longer = [fig8[(d, LONG_STEPS)]["m_i"] for d in DEPTHS]
+fixed = [fig8[(d, BUDGETS[0])]["m_i"] for d in DEPTHS]
+longer = [fig8[(d, BUDGETS[-1])]["m_i"] for d in DEPTHS]
 claims.check("fig8_depth",
-             "more layers: worse a_g at fixed iterations, recovered with more iterations",
+             f"more layers: worse a_g at fixed iterations, recovered with "
+             f"{BUDGETS[-1] / BUDGETS[0]:.0f}x the iterations",
              "Fig. 8", MODEL,
-             {"depths": DEPTHS, f"m_i at {STEPS}": fixed, f"m_i at {LONG_STEPS}": longer},
-             fixed[-1] > fixed[0] and longer[-1] < fixed[-1] and longer[-1] < 0.5 * fixed[-1])
+             {"depths": DEPTHS, f"m_i at {BUDGETS[0]}": fixed, f"m_i at {BUDGETS[-1]}": longer},
+             fixed[-1] > fixed[0] and longer[-1] < fixed[-1] and longer[-1] < 0.5 * fixed[-1],
+             runs={f"depth {d}, {s} steps": fig8[(d, s)] for d in DEPTHS for s in BUDGETS})
 ratio = dist_a2 / dist_a1
 claims.check("figS2_float64",
              "exact layer-by-layer inversion of the width-n model recovers a in float64 "
@@ -322,7 +324,7 @@ if du.is_interactive():
 
     explorer = du.Explorer(target, build, {"width_ratio": (0.2, 3.0, 0.1), "layers": (1, 8)},
                            values={"width_ratio": 1.0, "layers": 3}, step_size=0.1, steps=STEPS,
-                           blur=None, search_steps=SEARCH_STEPS)
+                           blur=None)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -42,7 +42,6 @@ SIDE: int = 10  # the target is 3 x SIDE x SIDE; paper: 29, that is 2523 values
 MAX_DEPTH: int = 4  # ReLU layers 1..MAX_DEPTH; paper: a few (Fig. 9 shows the scheme)
 P_DEPTH: int = 6  # layers of the constant-width ReLU MLP used to measure p; paper: p about 1/2
 STEPS: int = 2000  # iterations of eq. (4) per model; paper: fixed budget
-SEARCH_STEPS: int = 200  # iterations per line-search run; paper: random line search
 SEARCH_STEP_SIZES: list = [0.1, 0.01, 0.001, 0.0001]  # grid extends at its edges; paper: search
 SEED: int = 0  # seeds the models and the start image
 
@@ -88,17 +87,16 @@ for family, (grow, relu) in families.items():
         def compute(widths=widths, relu=relu):
             activation = torch.nn.ReLU if relu else None
             model = du.make_mlp([N] + widths, activation=activation, seed=SEED).to(DEVICE)
-            step_size, _ = du.line_search(model, target, SEARCH_STEP_SIZES, SEARCH_STEPS,
-                                          decay_to=0.0, seed=SEED)
-            run = du.invert(model, target, STEPS, step_size, decay_to=0.0, seed=SEED,
-                            record_every=STEPS)
+            run, _ = du.search_invert(model, target, SEARCH_STEP_SIZES, STEPS, decay_to=0.0,
+                                      seed=SEED, record_every=STEPS)  # best full-length run
             d = du.distances(model, target, run.images.to(DEVICE), seed=SEED)
             rank = du.jacobian_rank(model, target)
-            return dict(widths=widths, step_size=step_size, rank=rank, image=run.images[0],
+            return dict(widths=widths, step_size=float(run.step_size[0]), rank=rank,
+                        image=run.images[0],
                         **{k: float(v[0]) for k, v in d.items()})
 
         config = dict(widths=widths, relu=relu, n=N, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
-                      search=SEARCH_STEPS, seed=SEED, image=source)
+                      seed=SEED, image=source)
         name = f"{family.replace(' ', '_').replace('/', '')}-d{depth}"
         results[(family, depth)] = r = du.cached(NB, name, config, compute)
         print(f"{family:20} depth {depth}: widths {widths}  rank {r['rank']:4d}/{N}  "
@@ -202,7 +200,7 @@ if du.is_interactive():
 
     controls = {"depth": (1, 6), "growth": (1.0, 3.0, 0.1), "relu": True}
     explorer = du.Explorer(target, build, controls, values={"depth": 3, "growth": 2.0},
-                           step_size=0.01, steps=STEPS, blur=None, search_steps=SEARCH_STEPS)
+                           step_size=0.01, steps=STEPS, blur=None)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -46,11 +46,10 @@ NOISE_SIZE: int = 32  # their pixels per side; paper code: 224
 NOISE_MEAN: float = 0.5  # noise mean; paper: 1/2
 NOISE_STD: float = 0.3333  # noise sigma; paper text 1/3 (its code 1/4)
 NOISE_CLASSES: int = 10  # random labels; paper: 100
-EPOCHS: int = 6  # training epochs; paper: 90
-BATCH: int = 64  # batch size; paper: 128
+EPOCHS: int = 40  # training epochs (quick: 320 optimizer steps); paper: 90
+BATCH: int = 32  # batch size; paper: 128
 TRAIN_LR: float = 0.001  # Adam learning rate; paper: 1e-4
 STEPS: int = 200  # iterations per representation; paper code: 500
-SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
 SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: about 1/2 to 1/1000
 LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..conv5
 SEED: int = 0  # seeds models, noise set, start images
@@ -69,9 +68,21 @@ noise_model, train_log = du.train_on_noise(depth=DEPTH, n_images=NOISE_IMAGES, s
                                            mean=NOISE_MEAN, std=NOISE_STD, n_classes=NOISE_CLASSES,
                                            epochs=EPOCHS, batch=BATCH, lr=TRAIN_LR, seed=SEED)
 noise_model = noise_model.to(DEVICE)
-print(f"training: {train_log['seconds']:.0f} s; loss per epoch {np.round(train_log['loss'], 3)}")
-print(f"running accuracy per epoch {np.round(train_log['running_accuracy'], 3)}; "
-      f"final training accuracy (eval mode, whole set) {train_log['train_accuracy']:.4f}")
+OPT_STEPS = EPOCHS * -(-NOISE_IMAGES // BATCH)
+print(f"training: {train_log['seconds']:.0f} s, {OPT_STEPS} optimizer steps; final training "
+      f"accuracy (eval mode, whole set) {train_log['train_accuracy']:.4f}")
+fig, ax = plt.subplots(figsize=(6, 2.8))
+epochs = np.arange(1, len(train_log["loss"]) + 1)
+ax.semilogy(epochs, train_log["loss"], color="C0")
+ax.set_xlabel("epoch"), ax.set_ylabel("training loss (cross-entropy)", color="C0")
+twin_ax = ax.twinx()
+twin_ax.plot(epochs, train_log["running_accuracy"], color="C1")
+twin_ax.set_ylabel("running accuracy", color="C1"), twin_ax.set_ylim(0, 1.05)
+ax.set_title(f"ResNet{DEPTH} memorising {NOISE_IMAGES} noise images with random labels "
+             f"({OPT_STEPS} steps)", fontsize=9)
+fig.tight_layout()
+du.save_fig(fig, NB, "noise_training_curve")
+plt.show()
 
 # %% [markdown]
 # ## The three models: untrained, ImageNet-trained, noise-trained
@@ -87,9 +98,12 @@ except du.WeightsUnavailableError as err:
     print("EfficientNet-Lite0 (ImageNet-trained, offline) stands in for them, labelled as such.")
     models["ImageNet"] = (du.load_efficientnet_lite0(trained=True).to(DEVICE), True)
     imagenet_name = "EfficientNet-Lite0 ImageNet (stand-in)"
+    # Training effects are measured within one architecture: the stand-in against itself untrained.
+    models["twin"] = (du.load_efficientnet_lite0(trained=False, seed=SEED).to(DEVICE), True)
 models["noise-trained"] = (noise_model, False)
 names = {"untrained": f"ResNet{DEPTH} untrained", "ImageNet": imagenet_name,
-         "noise-trained": f"ResNet{DEPTH} noise-trained"}
+         "twin": "EfficientNet-Lite0 untrained", "noise-trained": f"ResNet{DEPTH} noise-trained"}
+TWIN = "twin" if "twin" in models else "untrained"  # the ImageNet model's architecture, untrained
 
 
 def visualize(kind: str, blur: bool) -> dict:
@@ -99,10 +113,10 @@ def visualize(kind: str, blur: bool) -> dict:
         noise = train_log["config"] if kind == "noise-trained" else None
         config = dict(model=names[kind], noise=noise, layer=layer, blur=blur, size=IMAGE_SIZE,
                       steps=STEPS,
-                      step_sizes=SEARCH_STEP_SIZES, search=SEARCH_STEPS, seed=SEED, image=source)
+                      step_sizes=SEARCH_STEP_SIZES, seed=SEED, image=source)
         name = f"{kind}-{layer}-{'blur' if blur else 'plain'}"
         out[layer] = du.cached(NB, name, config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur, decay_to=0.0,
+            model, layer, target, STEPS, SEARCH_STEP_SIZES, blur, decay_to=0.0,
             seed=SEED,
             normalize=normalize))
         out[layer]["slope"] = du.spectral_slope(out[layer]["image"])
@@ -110,15 +124,18 @@ def visualize(kind: str, blur: bool) -> dict:
 
 
 fig10 = {kind: visualize(kind, blur=True) for kind in models}
-noise_plain = visualize("noise-trained", blur=False)
+plain = {kind: visualize(kind, blur=False) for kind in models}  # Fig. S4 and its controls
+noise_plain = plain["noise-trained"]
 train_noise_slope = du.spectral_slope(
     du.noise_images([0], IMAGE_SIZE, NOISE_MEAN, NOISE_STD, SEED)[0])
 target_slope = du.spectral_slope(target)
-for kind, per_layer in list(fig10.items()) + [("noise-trained, no blur", noise_plain)]:
-    for layer in LAYERS:
-        r = per_layer[layer]
-        print(f"{kind:23} {layer}: step={r['step_size']:.3g} m_g={r['m_g']:.3g} m_s={r['m_s']:.3g} "
-              f"m_i={r['m_i']:.3g} slope={r['slope']:.2f}")
+for update, found in (("eq. (5)", fig10), ("eq. (4)", plain)):
+    for kind, per_layer in found.items():
+        for layer in LAYERS:
+            r = per_layer[layer]
+            print(f"{kind:14} {update} {layer}: step={r['step_size']:.3g} m_g={r['m_g']:.3g} "
+                  f"m_s={r['m_s']:.3g} m_i={r['m_i']:.3g} slope={r['slope']:.2f} "
+                  f"({r['runs']} runs, {r['seconds']:.1f} s)")
 print(f"spectral slope: target {target_slope:.2f}, training noise {train_noise_slope:.2f}")
 
 # %% [markdown]
@@ -136,16 +153,16 @@ fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px
              f"shown clipped to [0, 1])", y=1.03)
 du.save_fig(fig, NB, "fig10_three_models")
 plt.show()
-label = f"ResNet{DEPTH} noise-trained"
-runs = {f"{label}\neq. (4), no blur": noise_plain,
-        f"{label}\neq. (5), blur": fig10["noise-trained"]}
+runs = {f"{labels[k]}\neq. ({5 if blur else 4})": (fig10 if blur else plain)[k]
+        for k in models for blur in (False, True)}
 fig = du.image_grid({row: [target] + [r[l]["image"] for l in LAYERS] for row, r in runs.items()},
                     ["a"] + LAYERS,
                     {row: ["target"] + [f"m_g={r[l]['m_g']:.3g}\nm_s={r[l]['m_s']:.3g}"
                                         for l in LAYERS]
                      for row, r in runs.items()},
                     size=2.0)
-fig.suptitle("Fig. S4: the noise-trained model without and with blur", y=1.04)
+fig.suptitle("Fig. S4: the noise-trained model without and with blur, beside the other models "
+             "(controls: does blur stall them too?)", y=1.02)
 du.save_fig(fig, NB, "figS4_noise_model_blur")
 plt.show()
 
@@ -153,7 +170,9 @@ plt.show()
 # ## Fig. S5: first-layer kernels
 # The ImageNet-trained model's first convolution (ResNet: 7x7; the EfficientNet-Lite0 stand-in: 3x3)
 # against the noise-trained and the untrained ResNet's. Each model's number is the mean spectral
-# concentration of its kernels; compare each with the untrained model of the same architecture.
+# concentration of its kernels. The concentration depends on the kernel size, so each trained model
+# is compared only with the untrained model of its own architecture (same kernel size): the ratio
+# trained / untrained.
 
 # %%
 def first_conv(model):
@@ -161,14 +180,12 @@ def first_conv(model):
 
 
 kernels = {k: first_conv(m) for k, (m, _) in models.items()}
-untrained_twin = (first_conv(du.load_efficientnet_lite0(trained=False, seed=SEED))
-                  if IMAGENET_MISSING
-                  else kernels["untrained"])
-TWIN = "ImageNet model's architecture, untrained"
 concentration = {k: float(du.kernel_concentration(w).mean()) for k, w in kernels.items()}
-concentration[TWIN] = float(du.kernel_concentration(untrained_twin).mean())
-print({k: round(v, 3) for k, v in concentration.items()})
-fig, axes = plt.subplots(1, 3, figsize=(12, 2.8))
+gain = {"ImageNet": concentration["ImageNet"] / concentration[TWIN],
+        "noise-trained": concentration["noise-trained"] / concentration["untrained"]}
+print({k: round(v, 3) for k, v in concentration.items()},
+      "trained / untrained of the same architecture:", {k: round(v, 3) for k, v in gain.items()})
+fig, axes = plt.subplots(1, len(kernels), figsize=(4 * len(kernels), 2.8))
 for ax, (kind, w) in zip(axes, kernels.items()):
     w = w[:32]
     low, high = w.amin(dim=(1, 2, 3), keepdim=True), w.amax(dim=(1, 2, 3), keepdim=True)
@@ -203,49 +220,62 @@ claims.check("noise_training_memorises",
              "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
              f"ResNet{DEPTH} noise-trained",
              {"train accuracy": train_log["train_accuracy"], "epochs": EPOCHS,
+              "optimizer steps": OPT_STEPS, "loss first, last epoch": [train_log["loss"][0],
+                                                                     train_log["loss"][-1]],
               "seconds": train_log["seconds"]}, train_log["train_accuracy"] >= 0.99)
 stand_in = (" (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)"
             if IMAGENET_MISSING else "")
-claims.check("fig10_imagenet_sharper",
-             "ImageNet training sharpens early layers (conv1-conv2) even for an unseen input"
-             + stand_in,
-             "Fig. 10", f"{imagenet_name} vs ResNet{DEPTH} untrained",
-             {"m_i ImageNet": mi["ImageNet"], "m_i untrained": mi["untrained"]},
-             all(t < u for t, u in zip(mi["ImageNet"][:2], mi["untrained"][:2])),
-             runs=compared(["ImageNet", "untrained"], LAYERS[:2]))
+for blur, found in ((True, fig10), (False, plain)):
+    tr, un = [found["ImageNet"][l]["m_i"] for l in LAYERS], [found[TWIN][l]["m_i"] for l in LAYERS]
+    claims.check("fig10_imagenet_sharper" + ("" if blur else "_no_blur"),
+                 f"eq. ({5 if blur else 4}): ImageNet training sharpens early layers (conv1-conv2) "
+                 f"even for an unseen input, against the same architecture untrained" + stand_in,
+                 "Fig. 10", f"{imagenet_name} vs {names[TWIN]}",
+                 {"m_i ImageNet": tr, "m_i untrained": un},
+                 all(t < u for t, u in zip(tr[:2], un[:2])),
+                 runs={f"{k} {l}": found[k][l] for k in ("ImageNet", TWIN) for l in LAYERS[:2]})
 mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
-
+# Within one architecture: the noise-trained ResNet against the same ResNet untrained (and against
+# the ImageNet ResNet when its weights are here; the stand-in is another architecture).
+rivals = ["untrained"] + ([] if IMAGENET_MISSING else ["ImageNet"])
 claims.check("fig10_noise_model_noise_like",
-             "the noise-trained model's conv3/conv4 are less clear than both others "
-             "(larger m_i) and "
-             "more noise-like (spectral slope closer to the training noise's)",
-             "Fig. 10", f"ResNet{DEPTH} noise-trained vs untrained vs {imagenet_name}",
+             f"the noise-trained ResNet{DEPTH}'s conv3/conv4 are less clear (larger m_i) and more "
+             f"noise-like (spectral slope closer to the training noise's) than the same ResNet "
+             f"{' and '.join(rivals)}",
+             "Fig. 10", f"ResNet{DEPTH} noise-trained vs " + " and ".join(rivals),
              {"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
               "spectral slope conv3, conv4": {k: [slope[k][i] for i in mid] for k in models},
               "slope training noise": train_noise_slope, "slope target": target_slope},
-             all(mi["noise-trained"][i] > max(mi["untrained"][i], mi["ImageNet"][i]) for i in mid)
-             and all(slope["noise-trained"][i] > max(slope["untrained"][i], slope["ImageNet"][i])
-                     for i in mid), runs=compared(models, ["conv3", "conv4"]))
-noise_blur = fig10["noise-trained"]
-plain_good = [noise_plain[l]["m_g"] < noise_plain[l]["m_s"] for l in LAYERS]
-blur_good = [noise_blur[l]["m_g"] < noise_blur[l]["m_s"] for l in LAYERS]
+             all(mi["noise-trained"][i] > max(mi[k][i] for k in rivals) for i in mid)
+             and all(slope["noise-trained"][i] > max(slope[k][i] for k in rivals) for i in mid),
+             runs=compared(["noise-trained"] + rivals, ["conv3", "conv4"]))
+# Fig. S4: blur stalls the noise-trained model, not every model: the layers where its blurred run
+# misses m_s while the controls' blurred runs (the other models, eq. 5) match theirs.
+good = {(k, blur): [r[l]["m_g"] < r[l]["m_s"] for l in LAYERS]
+        for blur, found in ((True, fig10), (False, plain)) for k, r in found.items()}
+controls = [k for k in models if k != "noise-trained"]
+stalled = [l for i, l in enumerate(LAYERS) if not good[("noise-trained", True)][i]
+           and all(good[(k, True)][i] for k in controls)]
 claims.check("figS4_blur_stalls",
-             "noise-trained model: without blur m_g < m_s at every layer; "
-             "with blur m_g stays above m_s "
-             "(at some layers)", "Fig. S4", f"ResNet{DEPTH} noise-trained",
-             {"no blur m_g < m_s": plain_good, "blur m_g < m_s": blur_good,
+             "noise-trained model: without blur m_g < m_s at every layer; with blur m_g stays "
+             "above m_s at some layer where blur does not stall the untrained and ImageNet models",
+             "Fig. S4",
+             f"ResNet{DEPTH} noise-trained, controls: " + ", ".join(names[k] for k in controls),
+             {"m_g < m_s per layer": {f"{k} eq. ({5 if b else 4})": v
+                                      for (k, b), v in good.items()},
               "m_g no blur": [noise_plain[l]["m_g"] for l in LAYERS],
-              "m_g blur": [noise_blur[l]["m_g"] for l in LAYERS],
-              "m_s": [noise_plain[l]["m_s"] for l in LAYERS]},
-             all(plain_good) and not all(blur_good))
+              "m_g blur": [fig10["noise-trained"][l]["m_g"] for l in LAYERS],
+              "m_s": [noise_plain[l]["m_s"] for l in LAYERS],
+              "stalled by blur only in the noise-trained model": stalled},
+             all(good[("noise-trained", False)]) and bool(stalled))
 claims.check("figS5_gabor",
              "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, "
-             "not with noise training" + stand_in, "Fig. S5",
-             f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained", concentration,
-             concentration["ImageNet"] > concentration[TWIN]
-             and concentration["noise-trained"] < concentration["ImageNet"]
-             and abs(concentration["noise-trained"] - concentration["untrained"])
-             < abs(concentration["ImageNet"] - concentration[TWIN]))
+             "not with noise training (each against its own architecture untrained: same kernel "
+             "size)" + stand_in, "Fig. S5",
+             f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained",
+             {"concentration": concentration, "trained / untrained, same architecture": gain},
+             gain["ImageNet"] > 1.1 and gain["noise-trained"] < gain["ImageNet"]
+             and abs(gain["noise-trained"] - 1) < 0.5 * (gain["ImageNet"] - 1))
 if IMAGENET_MISSING:
     claims.not_measured("fig10_resnet_imagenet",
                         f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",
@@ -256,7 +286,8 @@ KEYS = ("step_size", "m_g", "m_s", "m_i", "slope")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, training=train_log,
                   fig10={k: {l: {m: v[l][m] for m in KEYS} for l in LAYERS}
                          for k, v in fig10.items()},
-                  figS4_no_blur={l: {m: noise_plain[l][m] for m in KEYS} for l in LAYERS},
+                  no_blur={k: {l: {m: v[l][m] for m in KEYS} for l in LAYERS}
+                           for k, v in plain.items()},
                   figS5=concentration), NB, "numbers")
 
 # %%

@@ -48,7 +48,6 @@ IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper
 IMAGE_SIZE: int = 64  # pixels per side; paper profile: 224 (ViT-B/16 and Mixer-B/16's size)
 SMALL: bool = True  # 4-block ViT / Mixer, 8-px patches, width 192; paper profile: the B/16 ones
 STEPS: int = 200  # iterations of eq. (4) per generated image; paper's code: 500
-SEARCH_STEPS: int = 60  # iterations per line-search run; paper: full-length runs
 SEARCH_STEP_SIZES: list = [2.0, 0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
 SHIFT_SIGMA: float = 0.05  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEED: int = 0  # seeds the models, the start image a_0 and the shift
@@ -58,8 +57,8 @@ ARCHS: list = ["ResNet50", "GoogLeNet", "ViT", "Mixer"]  # untrained rows; paper
 NB = "06_beyond_cnns"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 VARIANT = "small (4 blocks, patch 8)" if SMALL else "B/16"
-SIZES = (f"{IMAGE_SIZE} px, eq. (4), {STEPS} steps, line search {len(SEARCH_STEP_SIZES)} step "
-         f"sizes x {SEARCH_STEPS} steps; ViT/Mixer {VARIANT}")
+SIZES = (f"{IMAGE_SIZE} px, eq. (4), {STEPS} steps, best of a line search over "
+         f"{len(SEARCH_STEP_SIZES)}+ step sizes, every run {STEPS} steps; ViT/Mixer {VARIANT}")
 DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth: the columns of every figure
 
 
@@ -79,11 +78,11 @@ def visualize(arch: str, trained: bool) -> dict:
     out = {}
     for depth, layer in zip(DEPTHS, du.relative_layers(model)):
         config = dict(arch=arch, trained=trained, layer=layer, small=SMALL, image=source,
-                      size=IMAGE_SIZE, steps=STEPS, search_steps=SEARCH_STEPS,
+                      size=IMAGE_SIZE, steps=STEPS,
                       step_sizes=SEARCH_STEP_SIZES, shift=SHIFT_SIGMA, seed=SEED)
         name = f"{arch}-{'trained' if trained else 'untrained'}-{layer}"
         out[depth] = r = du.cached(NB, name, config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, SEARCH_STEP_SIZES, SEARCH_STEPS, blur=False,
+            model, layer, target, STEPS, SEARCH_STEP_SIZES, blur=False,
             decay_to=0.0, seed=SEED, shift_sigma=SHIFT_SIGMA, normalize=normalize))
         print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} {depth:4} ({layer:8}): "
               f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  "
@@ -221,7 +220,7 @@ if du.is_interactive():
     controls = {"model": ARCHS + ["EfficientNet-Lite0"], "weights": ["untrained", "ImageNet"],
                 "depth": DEPTHS}
     explorer = du.Explorer(target, build, controls, steps=STEPS, blur=False, chosen=chosen,
-                           search_step_sizes=SEARCH_STEP_SIZES, search_steps=SEARCH_STEPS)
+                           search_step_sizes=SEARCH_STEP_SIZES)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

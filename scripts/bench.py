@@ -201,7 +201,7 @@ def naive_loop(model: nn.Module, target_embedding: torch.Tensor, x: torch.Tensor
 def project_loop(model: nn.Module, target: torch.Tensor, steps: int, lrs: list[float],
                  **kwargs: object) -> du.Inversion:
     """This project's path: ``du.invert`` with the paper's blur schedule and loss scale."""
-    return du.invert(model, target, steps, lrs, blur=True, blur_sigma=SIGMAS[0], blur_sigma_end=SIGMAS[1], blur_reference=None,
+    return du.invert(model, target, steps, lrs, blur=True, blur_sigma=SIGMAS[0], blur_sigma_end=SIGMAS[1],
                      loss_scale=LOSS_SCALE, record_every=steps, on_nonfinite="mark", progress=False, **kwargs)
 
 

@@ -52,6 +52,46 @@ def figures(results: Path) -> str | None:
     return "\n".join(lines)
 
 
+def _latest_runs(path: Path, profile: str) -> dict[str, dict]:
+    """The latest run of each notebook at ``profile`` in a runs.json (a successful one if there is one)."""
+    if not path.exists():
+        return {}
+    latest: dict[str, dict] = {}
+    for r in json.loads(path.read_text()):
+        if r["profile"] != profile:
+            continue
+        old = latest.get(r["notebook"])
+        if old is None or r["status"] == "ok" or old["status"] != "ok":
+            latest[r["notebook"]] = r
+    return latest
+
+
+def runtimes(results: Path) -> str | None:
+    """Seconds per notebook at each profile: quick and cpu on this machine's CPU (results/runs.json,
+    docs/cpu/runs.json), paper on a GPU (docs/gpu/runs.json)."""
+    columns = {"quick (2-core CPU)": _latest_runs(results / "runs.json", "quick"),
+               "cpu (2-core CPU)": _latest_runs(ROOT / "docs" / "cpu" / "runs.json", "cpu"),
+               "paper (GPU)": _latest_runs(ROOT / "docs" / "gpu" / "runs.json", "paper")}
+    names = sorted({n for runs in columns.values() for n in runs})
+    if not names:
+        return None
+
+    def cell(r: dict | None) -> str:
+        if r is None:
+            return "not measured"
+        how = f"{r['seconds']:.0f} s" if r["status"] == "ok" else f"{r['status']} after {r['seconds']:.0f} s"
+        return f"{how} ({r['threads']} threads, peak {r['peak_rss_mb']:.0f} MB)"
+
+    lines = ["| notebook | " + " | ".join(columns) + " |", "| --- |" + " --- |" * len(columns)]
+    lines += [f"| {n} | " + " | ".join(cell(runs.get(n)) for runs in columns.values()) + " |" for n in names]
+    totals = []
+    for runs in columns.values():
+        ok = [r["seconds"] for r in runs.values() if r["status"] == "ok"]
+        totals.append(f"{sum(ok) / 60:.1f} min ({len(ok)} notebooks)" if ok else "not measured")
+    lines.append("| all, one at a time | " + " | ".join(totals) + " |")
+    return "\n".join(lines)
+
+
 def bench(path: Path) -> str | None:
     """The rows, targets and iteration counts of a bench.json written by scripts/bench.py."""
     if not path.exists():
@@ -94,7 +134,9 @@ def main() -> None:
     readme = (ROOT / "README.md").read_text()
     gpu = ROOT / "docs" / "gpu"
     sections = (("claims", lambda: claims(results)), ("claim-counts", lambda: status_counts(results)),
-                ("claims-gpu", lambda: claims(gpu)), ("figures", lambda: figures(results)),
+                ("claims-gpu", lambda: claims(gpu)), ("claims-cpu", lambda: claims(ROOT / "docs" / "cpu")),
+                ("claim-counts-cpu", lambda: status_counts(ROOT / "docs" / "cpu")),
+                ("runtimes", lambda: runtimes(results)), ("figures", lambda: figures(results)),
                 ("bench", lambda: bench(results / "bench.json")),
                 ("bench-gpu", lambda: bench(gpu / "bench.json")))
     for name, render in sections:

@@ -21,12 +21,12 @@ import torchvision
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
-    "01_representation_vs_depth": dict(IMAGE_SIZE=32, STEPS=10, SEARCH_STEPS=5, SEARCH_STEP_SIZES=[0.03, 0.002],
-                                       LAYERS=["conv1", "conv2"]),
-    "02_non_uniqueness": dict(IMAGE_SIZE=32, DEPTHS=[18, 50], STEPS=10, SEARCH_STEPS=5,
+    "01_representation_vs_depth": dict(IMAGE_SIZE=32, STEPS=10, SEARCH_STEP_SIZES=[0.03, 0.002],
+                                       LAYERS=["conv1", "conv2"], DEPTH_SEEDS=[0]),
+    "02_non_uniqueness": dict(IMAGE_SIZE=32, DEPTHS=[18, 50], STEPS=10, FIG3_BLUR=False,
                               SEARCH_STEP_SIZES=[0.03, 0.002], CURVE_STEPS=10, SEEDS=[0, 1]),
     "05_noise_trained_models": dict(IMAGE_SIZE=32, NOISE_IMAGES=16, NOISE_SIZE=32, EPOCHS=1, BATCH=8, STEPS=10,
-                                    SEARCH_STEPS=5, SEARCH_STEP_SIZES=[0.03, 0.002], LAYERS=["conv1", "conv2"]),
+                                    SEARCH_STEP_SIZES=[0.03, 0.002], LAYERS=["conv1", "conv2"]),
 }
 # The claims that only the trained branch records as measured.
 TRAINED_CLAIMS = {
