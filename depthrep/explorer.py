@@ -45,10 +45,11 @@ class Explorer:
     (truncated at its layer) and a title naming what it is (model, weights, layer ...). Common controls: step
     size (log scale) with **Search**, which runs the batched line search for the current choice (every run as
     long as the iterations slider), sets the slider and shows the best run; iterations; blur (eq. 5; leave
-    out with ``blur=None``); the update (the paper's gradient step or Adam). **Run** inverts in a background thread with a progress bar of its own; **Stop** ends the run at
-    the next step. The figure shows the target, a_g and m_g / m_i over the run with m_s; the readout the
-    final m_g, m_s, m_i. ``chosen(values)`` may return the step size the notebook's own search chose for
-    those values: the slider then moves there when the controls change. ``last`` holds the latest run.
+    out with ``blur=None``); the update (the paper's gradient step or Adam). **Run** inverts in a background
+    thread with a progress bar of its own; **Stop** ends the run at the next step. The figure shows the target,
+    a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. ``chosen(values)`` may return
+    the step size the notebook's own search chose for those values: the slider then moves there when the
+    controls change. ``last`` holds the latest run (with ``search``, the search's table, after a Search).
     """
 
     def __init__(self, target: torch.Tensor, build: Callable[..., tuple[nn.Module, str]], controls: dict[str, Any],
