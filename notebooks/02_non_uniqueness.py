@@ -115,8 +115,10 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
 
 
 def verdict(r: dict) -> str:
-    sign = "<" if r["m_g"] < r["m_s"] else ">="
-    return f"m_g={r['m_g']:.3g} {sign} m_s={r['m_s']:.3g}"
+    """The panel's title; a run that missed its embedding gets image_grid's red title and frame."""
+    if r["m_g"] < r["m_s"]:
+        return f"m_g={r['m_g']:.3g} < m_s={r['m_s']:.3g}"
+    return f"m_g={r['m_g']:.3g} >= m_s={r['m_s']:.3g}\n{du.NOT_MATCHED}"
 
 
 COLUMNS = [(l, blur) for blur in FIG3_UPDATES for l in FIG3_LAYERS]
