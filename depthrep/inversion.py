@@ -140,7 +140,7 @@ def invert(
     ``loss_scale``; the paper's code used 0.15 for ResNets, 0.35 for MLPs, which only rescales eps) and
     applies eq. (4) ``a - eps_n g`` or, with ``blur``, eq. (5) ``blur3x3(a - eps_n g)``, the blur sigma
     changing linearly ``blur_sigma -> blur_sigma_end`` (pixels). Left None, they are the sigmas at which one
-    blur step removes the same share of the target's contrast as the paper's 2.4 -> 0.4 did from its 299-px
+    blur step removes the same share of the (first) target's contrast as the paper's 2.4 -> 0.4 did from its 299-px
     dalmatian (``PAPER_BLUR_SHARES``, ``sigma_for_share``; at 299 px on that image: 2.4 -> 0.4).
     ``eps_n`` is ``step_size``, or with ``decay_to`` falls linearly to ``decay_to * step_size`` (0.0: the
     paper's c -> 0).

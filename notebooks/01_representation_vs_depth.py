@@ -344,7 +344,8 @@ claims.check("effnet_untrained_depth",
 if PROFILE == "quick":
     assert claims["figS3_untrained_depth_no_blur"], \
         "Fig. S3: untrained m_i should grow with depth, without the blur"
-    assert claims["fig2_untrained_depth"] is not False, "Fig. 2: matched runs contradict the depth trend"
+    assert claims["fig2_untrained_depth"] is not False, \
+        "Fig. 2: matched runs contradict the depth trend"
 
 # %% [markdown]
 # ## Explorer

@@ -116,7 +116,7 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
 
 def verdict(r: dict) -> str:
     """The panel's title; a run that missed its embedding gets image_grid's red title and frame."""
-    if r["m_g"] < r["m_s"]:
+    if du.matched(r):
         return f"m_g={r['m_g']:.3g} < m_s={r['m_s']:.3g}"
     return f"m_g={r['m_g']:.3g} >= m_s={r['m_s']:.3g}\n{du.NOT_MATCHED}"
 

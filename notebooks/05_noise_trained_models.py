@@ -158,6 +158,7 @@ runs = {f"{labels[k]}\neq. ({5 if blur else 4})": (fig10 if blur else plain)[k]
 fig = du.image_grid({row: [target] + [r[l]["image"] for l in LAYERS] for row, r in runs.items()},
                     ["a"] + LAYERS,
                     {row: ["target"] + [f"m_g={r[l]['m_g']:.3g}\nm_s={r[l]['m_s']:.3g}"
+                                        + ("" if du.matched(r[l]) else f"\n{du.NOT_MATCHED}")
                                         for l in LAYERS]
                      for row, r in runs.items()},
                     size=2.0)

@@ -175,11 +175,12 @@ def test_finite_explosion_is_marked_diverged_and_skipped_by_the_line_search():
 def test_line_search_picks_smallest_final_m_g_and_survives_divergence():
     model = du.truncate(du.load_resnet(18), "conv2")
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    best, table = du.line_search(model, target, [1e30, 0.3, 0.03, 0.003], steps=20, batch=3, decay_to=0.0)
+    # Steps small enough that the L1 signs do not amplify rounding (batch and thread count change it).
+    best, table = du.line_search(model, target, [1e30, 0.03, 0.003, 0.0003], steps=20, batch=3, decay_to=0.0)
     assert table[1e30] == float("inf")
     assert best == min(table, key=table.get) and best != 1e30
-    alone = du.invert(model, target, 20, best, decay_to=0.0)  # batch and thread count change the rounding, which
-    assert alone.m_g[0] == pytest.approx(table[best], rel=0.1)  # large L1 steps amplify: same run to 10%
+    alone = du.invert(model, target, 20, best, decay_to=0.0)
+    assert alone.m_g[0] == pytest.approx(table[best], rel=1e-3)
 
 
 def test_metrics_by_hand():
