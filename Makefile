@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make reproduce` (all notebooks, the profile that fits this machine:
-# paper on a GPU, else quick; PROFILE=quick|paper asks for one) and `make test`.
+# paper on a GPU, else cpu, sized for 2 cores and an hour; PROFILE=quick|cpu|paper asks for one) and `make test`.
 # Both create the virtual environment first when it is missing or older than requirements.txt or
 # pyproject.toml, and install this project into it (editable), so `import depthrep_utils` works anywhere.
 PYTHON ?= python3

@@ -25,8 +25,8 @@ from depthrep.explorer import Explorer
 from depthrep.inversion import (PAPER_BLUR_SHARES, Inversion, blur3x3, blur_share, gaussian_kernel3, grid_around,
                                 invert, line_search, relocate_grid, reuse_freed_memory, search_invert, sigma_for_share,
                                 start_image, visualize_layer)
-from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, fold_batchnorm,
-                             layer_names, relative_layers, truncate)
+from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
+                             fold_batchnorm, layer_names, relative_layers, truncate)
 from depthrep.metrics import (SHIFTS, distances, embedding_distance, input_distance, kernel_concentration, shifted_input,
                               spectral_slope)
 from depthrep.mlp import exact_inverse, jacobian, jacobian_rank, linear_layers

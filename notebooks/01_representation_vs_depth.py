@@ -43,7 +43,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
 IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper: dalmatian
 IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 STEPS: int = 200  # iterations of eq. (4)/(5) per generated image; paper's code: 500

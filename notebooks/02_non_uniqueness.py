@@ -37,7 +37,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
 IMAGE: str = "dalmatian"  # target image; paper: dalmatian
 IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 DEPTHS: list = [18, 50, 152]  # ResNet depths of Fig. 3; paper: 18, 50, 152
@@ -115,10 +115,12 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
 
 
 def verdict(r: dict) -> str:
-    """The panel's title; a run that missed its embedding gets image_grid's red title and frame."""
+    """The panel's title, with the start image's m_g (a match the run earned, not one it started with); a run
+    that missed its embedding gets image_grid's red title and frame."""
+    start = f"\n(start: m_g={r['history']['m_g'][0]:.3g})"
     if du.matched(r):
-        return f"m_g={r['m_g']:.3g} < m_s={r['m_s']:.3g}"
-    return f"m_g={r['m_g']:.3g} >= m_s={r['m_s']:.3g}\n{du.NOT_MATCHED}"
+        return f"m_g={r['m_g']:.3g} < m_s={r['m_s']:.3g}{start}"
+    return f"m_g={r['m_g']:.3g} >= m_s={r['m_s']:.3g}{start}\n{du.NOT_MATCHED}"
 
 
 COLUMNS = [(l, blur) for blur in FIG3_UPDATES for l in FIG3_LAYERS]

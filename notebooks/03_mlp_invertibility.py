@@ -41,7 +41,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
 IMAGE: str = "dalmatian"  # target image; paper: dalmatian
 SIDE: int = 16  # the target is 3 x SIDE x SIDE; paper: 29, that is 2523 values
 WIDTH_RATIOS: list = [0.4, 0.8, 1.0, 1.2, 2.0]  # x / n, Fig. 6; paper: 1000, 2000, 2523, 3000, 5000

@@ -36,7 +36,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
 IMAGE: str = "dalmatian"  # target image; paper: dalmatian
 SIDE: int = 10  # the target is 3 x SIDE x SIDE; paper: 29, that is 2523 values
 MAX_DEPTH: int = 4  # ReLU layers 1..MAX_DEPTH; paper: a few (Fig. 9 shows the scheme)

@@ -37,7 +37,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
 IMAGE: str = "tesla"  # target image, not an ImageNet class; paper: the Tesla coil
 IMAGE_SIZE: int = 64  # pixels per side for the representations; paper: 299
 DEPTH: int = 18  # ResNet depth of all three models; paper: 50

@@ -43,7 +43,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values; `make reproduce` sets "paper"
+PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
 IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper: dalmatian
 IMAGE_SIZE: int = 64  # pixels per side; paper profile: 224 (ViT-B/16 and Mixer-B/16's size)
 SMALL: bool = True  # 4-block ViT / Mixer, 8-px patches, width 192; paper profile: the B/16 ones

@@ -34,9 +34,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import torch
-import torchvision
-from torch import nn
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # the profiler's own log lines (--ops) stay out of the report
+import torch  # noqa: E402
+import torchvision  # noqa: E402
+from torch import nn  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -256,7 +257,8 @@ def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespa
 
     variants = [("project", fast, {}, torch.float32)]
     if args.compile:
-        variants.append(("project+compile", du.truncate(resnet, layer, compile=args.compile_mode), {}, torch.float32))
+        variants.append(("project+compile" + ("+freezing" if args.freezing else ""),
+                         du.truncate(resnet, layer, compile=args.compile_mode), {}, torch.float32))
     if args.bf16:
         variants.append(("project+bf16", fast, dict(autocast=torch.bfloat16), torch.bfloat16))
     for name, model, kwargs, dtype in variants:
@@ -316,6 +318,87 @@ def iterations_to_threshold(resnet: nn.Module, size: int, budget: int, device: t
     return rows
 
 
+PHASES = {"forward": "forward", "backward": "input gradient", "other": "loss, update, blur, record"}
+
+
+class Labelled(nn.Module):
+    """The model with its forward pass inside a profiler range, so that ``profile_ops`` can tell forward
+    operators from the same operators elsewhere (the blur is a convolution too)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.profiler.record_function("forward"):
+            return self.model(x)
+
+
+def profile_ops(model: nn.Module, target: torch.Tensor, size: int, layer: str, batch: int, steps: int,
+                best_rate: float, top: int = 8) -> dict:
+    """Where one step of ``du.invert`` spends its time (CPU): the share of the model's forward pass, of the
+    input gradient (the autograd engine's work) and of the rest (L1 loss, update, blur, record); the forward
+    and input-gradient FLOP rates against ``best_rate``; the ``top`` operators by own time, each with its
+    phase. Times include the profiler's own overhead (a few %)."""
+    from torch.profiler import ProfilerActivity, profile
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = target.expand(batch, -1, -1, -1).clone().requires_grad_(True)
+    with FlopCounterMode(display=False) as counter:
+        y = model(x)
+        forward = counter.get_total_flops()
+        y.abs().sum().backward()  # autograd.grad on a leaf is not supported under the FLOP counter
+    flops = {"forward": forward, "backward": counter.get_total_flops() - forward}
+    labelled, lrs = Labelled(model), step_sizes(batch)
+    project_loop(labelled, target, 2, lrs)  # kernel selection, allocations
+
+    def phase_of(event) -> str:
+        while event is not None:
+            if event.name == "forward":
+                return "forward"
+            if event.name.startswith("autograd::engine::evaluate_function"):
+                return "backward"
+            event = event.cpu_parent
+        return "other"
+
+    def own_times(n: int) -> dict[tuple[str, str], list]:
+        """Own seconds and calls of every (operator, phase) in a run of ``n`` steps."""
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            project_loop(labelled, target, n, lrs)
+        out: dict[tuple[str, str], list] = {}
+        for e in prof.events():
+            if e.name.startswith("aten::"):  # own time of every operator: nothing is counted twice
+                entry = out.setdefault((e.name, phase_of(e)), [0.0, 0])
+                entry[0] += e.self_cpu_time_total / 1e6
+                entry[1] += 1
+        return out
+
+    # A run also embeds the target once and measures m_g once at its end: the difference between a run
+    # of 2 x steps and one of steps is the cost of ``steps`` steps alone.
+    short, long = own_times(steps), own_times(2 * steps)
+    ops = {k: [(v[0] - short.get(k, [0.0, 0])[0]) / steps, (v[1] - short.get(k, [0.0, 0])[1]) / steps]
+           for k, v in long.items()}
+    phase_s = dict.fromkeys(PHASES, 0.0)
+    for (_, phase), (sec, _) in ops.items():
+        phase_s[phase] += sec
+    total = sum(phase_s.values())
+    phases = [dict(phase=k, what=PHASES[k], seconds=v, share=v / total,
+                   gflop=flops[k] / 1e9 if k in flops else None,
+                   rate_to_best=flops[k] / v / best_rate if k in flops and v else None)
+              for k, v in phase_s.items()]
+    table = [dict(op=op, phase=phase, seconds=sec, share=sec / total, calls_per_step=calls)
+             for (op, phase), (sec, calls) in sorted(ops.items(), key=lambda kv: -kv[1][0])[:top]]
+    out = dict(size=size, layer=layer, batch=batch, steps=steps, seconds_per_step=total, phases=phases,
+               operators=table)
+    print(f"  {layer} @ {size} px, batch {batch}: {total:.4f} s per profiled step; "
+          + ", ".join(f"{p['what']} {p['share']:.0%}" + (f" at {p['rate_to_best']:.2f} of the best rate"
+                                                          if p["rate_to_best"] else "") for p in phases), flush=True)
+    for r in table:
+        print(f"    {r['op']:34} {PHASES[r['phase']]:26} {r['seconds'] * 1e3:8.2f} ms {r['share']:6.1%} "
+              f"{r['calls_per_step']:6.1f} calls/step", flush=True)
+    return out
+
+
 def verdicts(rows: list[dict], device: torch.device) -> list[dict]:
     """The issue's targets, each with the measured value and whether it is met."""
     def row(case: str, size: int, layer: str, batch: int) -> dict | None:
@@ -365,11 +448,22 @@ def main() -> None:
                         help="measure iterations to m_g < m_s at conv4 and conv5")
     parser.add_argument("--iterations-size", type=int, default=None, help="default: 128 on CPU, 299 on GPU")
     parser.add_argument("--iterations-budget", type=int, default=300)
+    parser.add_argument("--ops", action=argparse.BooleanOptionalAction, default=None,
+                        help="profile where each step's time goes at the first size, every layer, the smallest and "
+                             "largest batch (default: on CPU only; a GPU's work is asynchronous to the profiler's "
+                             "CPU ranges)")
+    parser.add_argument("--freezing", action="store_true",
+                        help="compile with inductor's freezing (weights as constants, oneDNN post-op fusion)")
     parser.add_argument("--out", type=Path, default=du.results_root() / "bench.json")
     args = parser.parse_args()
     device = torch.device(args.device) if args.device else du.get_device()
     args.compile = device.type == "cuda" if args.compile is None else args.compile
     args.bf16 = device.type == "cuda" if args.bf16 is None else args.bf16
+    args.ops = device.type == "cpu" if args.ops is None else args.ops
+    if args.freezing:
+        from torch._inductor import config as inductor_config
+
+        inductor_config.freezing = True
     args.batches = sorted(set(args.batches) | {1})
     if args.steps < 2:
         parser.error("--steps must be at least 2: the first step of every run is not timed")
@@ -384,7 +478,8 @@ def main() -> None:
     report = dict(device=str(device), device_name=torch.cuda.get_device_name(device) if device.type == "cuda"
                   else platform.processor() or platform.machine(), torch=torch.__version__,
                   threads=torch.get_num_threads(), heap_reuse=heap_reuse, matmul_flops_per_second=rates, steps=args.steps,
-                  repeats=args.repeats, model="ResNet50 (untrained)", rows=[], iterations=[], targets=[])
+                  repeats=args.repeats, model="ResNet50 (untrained)", rows=[], operators=[], iterations=[],
+                  targets=[], freezing=args.freezing)
     print(f"{'case':16} {'size':>5} {'layer':6} {'batch':>5} {'s/step':>10} {'s/run-step':>10} {'floor s':>9} "
           f"{'x floor':>7} {'speed-up':>8} {'peak MiB':>9} {'GFLOP/s*':>9}")
     print("  (floor: FLOPs over the best float32 rate so far; GFLOP/s*: the rate measured right after this row's "
@@ -401,6 +496,13 @@ def main() -> None:
                 print(f"  bf16 m_g after {args.accuracy_steps} steps: {rows[-1]['bf16_m_g']}", flush=True)
             report["rows"] += rows
             du.write_json(args.out, report)  # nothing measured is lost if the run stops
+    if args.ops:
+        print(f"where the time goes per step (torch.profiler, {args.steps} steps; shares of the profiled step):")
+        target = torch.rand(1, 3, args.sizes[0], args.sizes[0], generator=torch.Generator().manual_seed(0)).to(device)
+        report["operators"] = [profile_ops(du.truncate(resnet, layer), target, args.sizes[0], layer, batch,
+                                           args.steps, max(RATES))
+                               for layer in args.layers for batch in sorted({min(args.batches), max(args.batches)})]
+        du.write_json(args.out, report)
     if args.iterations:
         size = args.iterations_size or (128 if device.type == "cpu" else 299)
         print(f"iterations to m_g < m_s ({size} px, eq. 4, eps decaying to 0 over {args.iterations_budget} steps):")

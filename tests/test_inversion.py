@@ -399,3 +399,23 @@ def test_a_grid_far_from_the_gradients_scale_is_moved_there_first():
     big_best, big_table = du.line_search(model, target, grid, steps=200, decay_to=0.0)
     assert big_best == pytest.approx(best * moved[0] / grid[0]) and len(big_table) == len(grid)
     assert du.relocate_grid(model, target, grid, 200, optimizer="adam") == grid  # Adam's steps are pixels
+
+
+@pytest.mark.parametrize("kernel, padding, size", [(7, 3, 299), (7, 3, 48), (3, 1, 33), (3, 0, 20), (5, 2, 17)])
+def test_polyphase_input_gradient_equals_the_convolutions(kernel, padding, size):
+    """InputConv2d (the stem's input gradient as one stride-1 convolution + pixel shuffle) gives the same
+    input gradient as torch's own backward of the stride-2 convolution, at odd and even sizes (float64)."""
+    torch.manual_seed(0)
+    plain = torch.nn.Conv2d(3, 16, kernel, stride=2, padding=padding).double().requires_grad_(False)
+    fast = du.InputConv2d.of(plain)
+    x = torch.rand(2, 3, size, size, dtype=torch.float64)
+    grads = []
+    for conv in (plain, fast):
+        xx = x.clone().requires_grad_(True)
+        y = conv(xx)
+        grads.append(torch.autograd.grad((y * torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)).sum(), xx)[0])
+    assert grads[1].shape == x.shape
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-12, atol=1e-12)
+    fast.weight.requires_grad_(True)  # trainable weights: a plain convolution again, with its weight gradient
+    fast(x.clone().requires_grad_(True)).sum().backward()
+    assert fast.weight.grad is not None

@@ -36,9 +36,11 @@ def test_parameters_cell_and_profiles(source):
         "the setup cell stays a few lines: the project is installed (make setup), no path search"
     names = {line.split(":")[0].strip() for line in tagged[0].source.splitlines() if ":" in line and "=" in line}
     assert "PROFILE" in names
-    paper = json.loads((NOTEBOOKS / "profiles.json").read_text())["paper"].get(source.stem)
-    assert paper, f"notebooks/profiles.json has no paper profile for {source.stem}"
-    assert set(paper) <= names, f"paper profile sets unknown parameters {set(paper) - names}"
+    profiles = json.loads((NOTEBOOKS / "profiles.json").read_text())
+    assert set(profiles) == {"cpu", "paper"}, "profiles.json defines cpu (2-core CPU, <= 1 h) and paper"
+    for name, table in profiles.items():
+        assert table.get(source.stem), f"notebooks/profiles.json has no {name} profile for {source.stem}"
+        assert set(table[source.stem]) <= names, f"{name} profile sets unknown parameters {set(table[source.stem]) - names}"
     for line in tagged[0].source.splitlines():
         if "=" in line:
             assert "#" in line, f"parameter without a comment giving the paper's value: {line}"
