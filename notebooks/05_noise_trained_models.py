@@ -146,8 +146,15 @@ print(f"spectral slope: target {target_slope:.2f}, training noise {train_noise_s
 # %%
 labels = {k: names[k].replace(" (", "\n(") for k in models}
 rows = {labels[k]: [target] + [fig10[k][l]["image"] for l in LAYERS] for k in models}
-notes = {labels[k]: ["target"] + [f"{du.run_title(fig10[k][l])}, s={fig10[k][l]['slope']:.2f}"
-                                  for l in LAYERS] for k in models}
+
+
+def title(r: dict) -> str:
+    """m_i and the spectral slope s on the first line; the warning of a missed run below them."""
+    first, *rest = du.run_title(r).split("\n")
+    return "\n".join([f"{first}, s={r['slope']:.2f}", *rest])
+
+
+notes = {labels[k]: ["target"] + [title(fig10[k][l]) for l in LAYERS] for k in models}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
 fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; "
              f"shown clipped to [0, 1])", y=1.03)

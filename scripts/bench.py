@@ -335,11 +335,12 @@ class Labelled(nn.Module):
 
 
 def profile_ops(model: nn.Module, target: torch.Tensor, size: int, layer: str, batch: int, steps: int,
-                best_rate: float, top: int = 8) -> dict:
+                best_rate: float, top: int = 8, pairs: int = 2) -> dict:
     """Where one step of ``du.invert`` spends its time (CPU): the share of the model's forward pass, of the
     input gradient (the autograd engine's work) and of the rest (L1 loss, update, blur, record); the forward
     and input-gradient FLOP rates against ``best_rate``; the ``top`` operators by own time, each with its
-    phase. Times include the profiler's own overhead (a few %)."""
+    phase, per step over ``steps`` steps after the first. Times include the profiler's own overhead (a few
+    %); the fastest of ``pairs`` profiles is kept."""
     from torch.profiler import ProfilerActivity, profile
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -352,32 +353,47 @@ def profile_ops(model: nn.Module, target: torch.Tensor, size: int, layer: str, b
     labelled, lrs = Labelled(model), step_sizes(batch)
     project_loop(labelled, target, 2, lrs)  # kernel selection, allocations
 
-    def phase_of(event) -> str:
+    def phase_of(event) -> str | None:
+        """forward, backward or other for an operator inside the window of timed steps, else None."""
+        phase = None
         while event is not None:
-            if event.name == "forward":
-                return "forward"
-            if event.name.startswith("autograd::engine::evaluate_function"):
-                return "backward"
+            if phase is None and event.name == "forward":
+                phase = "forward"
+            elif phase is None and event.name.startswith("autograd::engine::evaluate_function"):
+                phase = "backward"
+            elif event.name == "steps":
+                return phase or "other"
             event = event.cpu_parent
-        return "other"
+        return None
 
-    def own_times(n: int) -> dict[tuple[str, str], list]:
-        """Own seconds and calls of every (operator, phase) in a run of ``n`` steps."""
+    def window(n: int) -> Callable[[int], bool]:
+        """``invert``'s on_step: a profiler range from the end of step 1 to the end of step n, so that it holds
+        steps 2..n and neither the target's embedding before them nor the final distances after them."""
+        scope = torch.profiler.record_function("steps")
+
+        def on_step(k: int) -> bool:
+            if k == 1:
+                scope.__enter__()
+            elif k == n:
+                scope.__exit__(None, None, None)
+            return False
+        return on_step
+
+    def per_step() -> dict[tuple[str, str], list]:
+        """Own seconds and calls per step of every (operator, phase)."""
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            project_loop(labelled, target, n, lrs)
+            project_loop(labelled, target, steps + 1, lrs, on_step=window(steps + 1))
         out: dict[tuple[str, str], list] = {}
         for e in prof.events():
-            if e.name.startswith("aten::"):  # own time of every operator: nothing is counted twice
-                entry = out.setdefault((e.name, phase_of(e)), [0.0, 0])
-                entry[0] += e.self_cpu_time_total / 1e6
-                entry[1] += 1
+            phase = phase_of(e) if e.name.startswith("aten::") else None  # own times: nothing counted twice
+            if phase:
+                entry = out.setdefault((e.name, phase), [0.0, 0.0])
+                entry[0] += e.self_cpu_time_total / 1e6 / steps
+                entry[1] += 1 / steps
         return out
 
-    # A run also embeds the target once and measures m_g once at its end: the difference between a run
-    # of 2 x steps and one of steps is the cost of ``steps`` steps alone.
-    short, long = own_times(steps), own_times(2 * steps)
-    ops = {k: [(v[0] - short.get(k, [0.0, 0])[0]) / steps, (v[1] - short.get(k, [0.0, 0])[1]) / steps]
-           for k, v in long.items()}
+    # The fastest of ``pairs`` profiles is kept (a shared machine has slow moments; the timed rows take a median).
+    ops = min((per_step() for _ in range(pairs)), key=lambda o: sum(v[0] for v in o.values()))
     phase_s = dict.fromkeys(PHASES, 0.0)
     for (_, phase), (sec, _) in ops.items():
         phase_s[phase] += sec

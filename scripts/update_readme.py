@@ -122,6 +122,21 @@ def bench(path: Path) -> str | None:
                      f"{r['speedup_over_naive']:.2f} | {r['peak_mib']:.0f} | {r['matmul_flops_per_second'] / 1e9:,.0f} |")
     lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
     lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else '**no**'} |" for t in b["targets"]]
+    if b.get("operators"):
+        lines += ["", "Where a step's time goes (torch.profiler; own time of each operator, the cost of the steps alone): "
+                  "share of the step, and for the forward pass and the input gradient their FLOP rate as a share of "
+                  "the best rate; then the three costliest operators.", "",
+                  "| layer | px | batch | s / step | forward | input gradient | loss, update, blur, record | costliest operators |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for o in b["operators"]:
+            ph = {p["phase"]: p for p in o["phases"]}
+
+            def part(k: str) -> str:
+                rate = ph[k]["rate_to_best"]
+                return f"{ph[k]['share']:.0%}" + (f" at {rate:.2f}" if rate else "")
+            top = "; ".join(f"{r['op'].removeprefix('aten::')} ({r['phase']}) {r['share']:.0%}" for r in o["operators"][:3])
+            lines.append(f"| {o['layer']} | {o['size']} | {o['batch']} | {o['seconds_per_step']:.4f} | {part('forward')} | "
+                         f"{part('backward')} | {part('other')} | {top} |")
     if b["iterations"]:
         it = b["iterations"][0]
         lines += ["", f"Iterations until m_g < m_s ({it['image']}, {it['size']} px, eq. 4, step size from a line search and "

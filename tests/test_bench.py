@@ -33,3 +33,15 @@ def test_bench_writes_consistent_rows(tmp_path):
         assert abs(r["speedup_over_naive"] * r["seconds_per_step"] - r["batch"] * naive["seconds_per_step"]) < 1e-9
     assert single["agreement_with_naive"] < 1e-3  # same update as the paper's loop (no ReLU kink at conv2 here)
     assert [t["target"] for t in report["targets"]] == ["conv2 @ 32 px: batch 2 costs per run <= batch 1"]
+    # Where the time goes (--ops, on by default on a CPU): the three phases cover the step, the forward
+    # pass's FLOPs are the row's, and convolutions show up in the forward pass and in the input gradient.
+    assert [(o["layer"], o["batch"]) for o in report["operators"]] == [("conv2", 1), ("conv2", 2)]
+    for o in report["operators"]:
+        phases = {p["phase"]: p for p in o["phases"]}
+        assert set(phases) == {"forward", "backward", "other"}
+        assert abs(sum(p["share"] for p in o["phases"]) - 1) < 1e-9 and o["seconds_per_step"] > 0
+        assert phases["forward"]["share"] > 0.1 and phases["backward"]["share"] > 0.1
+        assert abs(phases["forward"]["gflop"] - o["batch"] * single["forward_gflop"]) < 1e-6 * phases["forward"]["gflop"]
+        assert phases["backward"]["gflop"] > 0 and 0 < phases["forward"]["rate_to_best"] < 2
+        convolutions = {r["phase"] for r in o["operators"] if "conv" in r["op"]}
+        assert {"forward", "backward"} <= convolutions, o["operators"]
