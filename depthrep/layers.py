@@ -123,8 +123,9 @@ class InputConv2d(nn.Conv2d):
     needs) is computed in polyphase form: one stride-1 convolution with 4x the input's channels, then a
     pixel shuffle. oneDNN's own backward-data for ResNet's 7x7 stem (64 -> 3 channels, a poor matrix shape)
     took 10.8 ms per 299-px image on 2 CPU cores, this form 4.1 ms (`make bench` profiles it). The same
-    function and, up to rounding, the same gradient (float64: 1e-10, `tests/test_inversion.py`). Only while
-    the weights are frozen (no weight gradient is computed); otherwise it is a plain ``nn.Conv2d``."""
+    function and, up to rounding, the same gradient (float64: 1e-10, `tests/test_inversion.py`). Only on a
+    CPU (measured there; a GPU keeps cuDNN's own backward) and while the weights are frozen (no weight
+    gradient is computed); otherwise it is a plain ``nn.Conv2d``."""
 
     @classmethod
     def applies(cls, conv: nn.Module) -> bool:
@@ -139,7 +140,8 @@ class InputConv2d(nn.Conv2d):
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.weight.requires_grad or not torch.is_grad_enabled() or not x.requires_grad:
+        plain = self.weight.requires_grad or not (torch.is_grad_enabled() and x.requires_grad)
+        if plain or x.device.type != "cpu":
             return super().forward(x)
         return _PolyphaseInputGradient.apply(x, self.weight, self.bias, self)
 

@@ -17,7 +17,9 @@ so the speed-up counts only what the code does differently. Seconds per step are
 first step that allocates and selects kernels), the median of ``--repeats`` runs of ``--steps`` steps.
 For each size and layer, a check that both loops compute the same thing (same start, step size and blur
 schedule -> the same image up to float32 rounding) goes with the project's batch-1 row. Optionally (default on CUDA): torch.compile and bf16 autocast, with bf16's effect
-on m_g. Last, iterations until m_g < m_s at conv4 and conv5 for the paper's update and for Adam.
+on m_g. Then (default on CPU, ``--ops``) where a step's time goes at the first size: torch.profiler's own
+time per operator, split into forward pass, input gradient and the rest, with FLOP rates against the best
+rate. Last, iterations until m_g < m_s at conv4 and conv5 for the paper's update and for Adam.
 """
 from __future__ import annotations
 
@@ -34,10 +36,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # the profiler's own log lines (--ops) stay out of the report
-import torch  # noqa: E402
-import torchvision  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+import torchvision
+from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
