@@ -137,7 +137,7 @@ class InputConv2d(nn.Conv2d):
         new = cls(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                   bias=conv.bias is not None, device=conv.weight.device, dtype=conv.weight.dtype)
         new.load_state_dict(conv.state_dict())
-        return new
+        return new.requires_grad_(conv.weight.requires_grad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         plain = self.weight.requires_grad or not (torch.is_grad_enabled() and x.requires_grad)

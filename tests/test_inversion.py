@@ -407,7 +407,8 @@ def test_polyphase_input_gradient_equals_the_convolutions(kernel, padding, size)
     input gradient as torch's own backward of the stride-2 convolution, at odd and even sizes (float64)."""
     torch.manual_seed(0)
     plain = torch.nn.Conv2d(3, 16, kernel, stride=2, padding=padding).double().requires_grad_(False)
-    fast = du.InputConv2d.of(plain)
+    fast = du.InputConv2d.of(plain)  # frozen like its original
+    assert not fast.weight.requires_grad
     x = torch.rand(2, 3, size, size, dtype=torch.float64)
     grads = []
     for conv in (plain, fast):
@@ -415,6 +416,7 @@ def test_polyphase_input_gradient_equals_the_convolutions(kernel, padding, size)
         y = conv(xx)
         grads.append(torch.autograd.grad((y * torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)).sum(), xx)[0])
     assert grads[1].shape == x.shape
+    assert getattr(fast, "_poly_key", None) is not None, "the polyphase path ran (its kernel was built)"
     torch.testing.assert_close(grads[1], grads[0], rtol=1e-12, atol=1e-12)
     fast.weight.requires_grad_(True)  # trainable weights: a plain convolution again, with its weight gradient
     fast(x.clone().requires_grad_(True)).sum().backward()
