@@ -470,11 +470,13 @@ def main() -> None:
                              "largest batch (default: on CPU only; a GPU's work is asynchronous to the profiler's "
                              "CPU ranges)")
     parser.add_argument("--freezing", action="store_true",
-                        help="compile with inductor's freezing (weights as constants, oneDNN post-op fusion)")
+                        help="compile (implies --compile) with inductor's freezing: weights as constants; its oneDNN "
+                             "post-op fusion applies to inference graphs only, so an input-gradient step gains "
+                             "nothing (measured: 0.149 s vs 0.133 s eager at conv4 / 299 px on 2 CPU cores)")
     parser.add_argument("--out", type=Path, default=du.results_root() / "bench.json")
     args = parser.parse_args()
     device = torch.device(args.device) if args.device else du.get_device()
-    args.compile = device.type == "cuda" if args.compile is None else args.compile
+    args.compile = args.freezing or (device.type == "cuda" if args.compile is None else args.compile)
     args.bf16 = device.type == "cuda" if args.bf16 is None else args.bf16
     args.ops = device.type == "cpu" if args.ops is None else args.ops
     if args.freezing:
