@@ -304,10 +304,11 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
              NB, "numbers")
 
 # %%
-# Asserted at the quick scale (robust there); the others are recorded above.
-assert claims["fig6_width"], \
-    "Fig. 6: overcomplete MLPs should be inverted far better than undercomplete ones"
-assert claims["figS2_float64"], "Sec. 4.2: exact inversion should need float64"
+# Asserted at the quick scale (robust there); other profiles record what they measure above.
+if PROFILE == "quick":
+    assert claims["fig6_width"], \
+        "Fig. 6: overcomplete MLPs should be inverted far better than undercomplete ones"
+    assert claims["figS2_float64"], "Sec. 4.2: exact inversion should need float64"
 
 # %% [markdown]
 # ## Explorer: width and depth

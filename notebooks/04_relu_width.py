@@ -177,10 +177,11 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, p=p_by_input, mode
 
 # %%
 # Asserted at the quick scale (robust there): rank is exact arithmetic on the measured activation
-# pattern.
-assert claims["relu_p_half"], "p should be about 1/2 at initialisation"
-assert all(r["rank"] < N for r in const), "constant-width ReLU MLPs should lose input directions"
-assert all(r["rank"] == N for r in grow), "widths n (1/p)^k should keep every input direction"
+# pattern. Other profiles record what they measure above.
+if PROFILE == "quick":
+    assert claims["relu_p_half"], "p should be about 1/2 at initialisation"
+    assert all(r["rank"] < N for r in const), "constant-width ReLU MLPs should lose input directions"
+    assert all(r["rank"] == N for r in grow), "widths n (1/p)^k should keep every input direction"
 
 # %% [markdown]
 # ## Explorer: ReLU width

@@ -100,6 +100,54 @@ def _dismiss_news(page) -> None:
         pass
 
 
+_shots = iter(range(1, 1000))
+
+
+def _stuck(page, what: str, waited: float) -> AssertionError:
+    """The failure a stalled wait reports: what it waited for, how long, the open dialogs' text, the kernel's
+    status, the cell prompts, and a screenshot's path."""
+    shot = SHOTS / f"failure_{next(_shots)}.png"
+    try:
+        page.screenshot(path=str(shot))
+    except Exception as err:  # the page itself is gone
+        shot = f"(no screenshot: {err})"
+    dialogs = [d.inner_text().strip().replace("\n", " | ") for d in page.locator(".jp-Dialog").all()]
+    status = page.locator(".jp-Notebook-ExecutionIndicator").first
+    kernel = status.get_attribute("data-status") if status.count() else "no indicator"
+    toolbar = page.locator(".jp-KernelName, .jp-Toolbar-kernelName").first
+    name = toolbar.inner_text().strip() if toolbar.count() else "?"
+    return AssertionError(f"{what}: nothing after {waited:.0f} s. Open dialogs: {dialogs or 'none'}; kernel "
+                          f"{name!r} {kernel}; cell prompts {_prompts(page)}; screenshot {shot}")
+
+
+def _prompts(page) -> list[str]:
+    """The code cells' input prompts as shown: ' ' (not run), '*' (queued or running) or the count."""
+    return [re.sub(r"[\[\]:\s]", "", t) or " " for t in
+            page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()]
+
+
+def _wait(page, what: str, done, limit: float, idle_limit: float | None = None) -> None:
+    """Poll ``done()`` every half second until it is true. Fails at once when a dialog opens or a cell shows a
+    traceback, after ``limit`` seconds in all, and after ``idle_limit`` seconds in which nothing on the page
+    changed (no prompt, no output)."""
+    start = last_change = time.monotonic()
+    seen = None
+    while not done():
+        now = time.monotonic()
+        if page.locator(".jp-Dialog").count():
+            raise _stuck(page, f"{what}: a dialog is open", now - start)
+        if page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                        has_text="Traceback").count() or page.locator(".jp-RenderedText",
+                                                                      has_text="Traceback (most recent").count():
+            raise _stuck(page, f"{what}: a cell raised", now - start)
+        shown = (_prompts(page), len(page.locator(".jp-Notebook").inner_text()))  # prompts, outputs
+        if shown != seen:
+            seen, last_change = shown, now
+        if now - start > limit or (idle_limit and now - last_change > idle_limit):
+            raise _stuck(page, what, now - start)
+        page.wait_for_timeout(500)
+
+
 def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
     from playwright.sync_api import sync_playwright
 
@@ -115,14 +163,20 @@ def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.goto(f"{base}/lab/tree/{name}?token={token}")
-            page.locator(".jp-Notebook").wait_for(timeout=120_000)
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
-                         ".jp-Toolbar-kernelStatus").first.wait_for(timeout=120_000)
+            page.locator(".jp-Notebook").wait_for(timeout=60_000)
+            # The notebook's own kernel, started and idle: "Run All Cells" before that (the toolbar still
+            # says "No Kernel") opens JupyterLab's "Select Kernel" dialog and runs nothing.
+            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            _wait(page, "kernel start", lambda: idle.count() > 0, limit=90)
             _dismiss_news(page)
             page.get_by_role("menuitem", name="Run").click()
             page.get_by_role("menuitem", name=re.compile("^Run All Cells")).click()
+            # A cell must start within a minute; then every cell up to the explorer runs (the slowest, at
+            # this tiny profile, takes well under two minutes on 2 cores).
+            _wait(page, "Run All Cells: first cell", lambda: any(p != " " for p in _prompts(page)), limit=60)
             run = page.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))
-            run.wait_for(timeout=600_000)  # every cell ran up to the explorer
+            _wait(page, "Run All Cells: cells up to the explorer", lambda: run.count() > 0, limit=480,
+                  idle_limit=180)
             run.scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "1_explorer_after_run_all.png"))
             text = page.locator(".jp-Notebook").inner_text()
@@ -144,9 +198,9 @@ def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
 
             run.click()
             readout = page.locator(".widget-html-content", has_text="m_g =")
-            readout.wait_for(timeout=300_000)
+            _wait(page, "explorer Run: readout", lambda: readout.count() > 0, limit=120)
             figure = page.locator(".widget-output img").last  # the explorer's own figure
-            figure.wait_for(timeout=60_000)
+            figure.wait_for(timeout=30_000)
             figure.scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "3_after_run.png"))
             got = {k: float(v) for k, v in re.findall(r"(m_[gsi]) = ([0-9.eE+-]+)", readout.inner_text())}
@@ -167,7 +221,7 @@ def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
             page.keyboard.press("Control+s")
             page.wait_for_timeout(1500)
             page.reload()
-            page.locator(".jp-Notebook").wait_for(timeout=120_000)
+            page.locator(".jp-Notebook").wait_for(timeout=60_000)
             _dismiss_news(page)
             page.wait_for_timeout(3000)
             cells = page.locator(".jp-Notebook .jp-Cell")
