@@ -12,6 +12,7 @@ Where each thing is computed, one file per concern:
     depthrep/results.py    results files, the code-keyed cache, safe loading, file locks
     depthrep/claims.py     the claims record (results/claims.json, claims.md)
     depthrep/explorer.py   the interactive explorer widget
+    depthrep/experiments.py  what notebooks repeat: one layer's cached run keyed by its arguments
     depthrep/mlp.py        MLP linear algebra: exact inverse, Jacobian rank (section 4)
     depthrep/noise.py      training on noise with checkpoints and resume (section 5)
 """
@@ -21,6 +22,7 @@ from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, UPSTREAM, ImageError,
 from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, matched, record_claim,
                              render_claims, unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
+from depthrep.experiments import fingerprint, layer_run, layer_run_config, run_line
 from depthrep.explorer import Explorer
 from depthrep.inversion import (PAPER_BLUR_SHARES, Inversion, blur3x3, blur_share, gaussian_kernel3, grid_around,
                                 invert, line_search, relocate_grid, reuse_freed_memory, search_invert, sigma_for_share,

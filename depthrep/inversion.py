@@ -5,6 +5,7 @@ import contextlib
 import ctypes
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -157,7 +158,7 @@ def invert(
     (``on_nonfinite='mark'`` lets such runs finish as NaN instead, for the line search). A run that stays
     finite but explodes (a pixel beyond ``DIVERGED_PIXEL`` from mid-grey, or a pixel beyond 10 with a final m_g
     above ``DIVERGED_GROWTH`` times its start) is marked in ``Inversion.diverged``: its numbers mean nothing, and
-    the line search skips it. ``on_step(k)`` is
+    the line search skips it; with ``on_nonfinite='raise'`` a ``RuntimeWarning`` names its step size. ``on_step(k)`` is
     called after step k (1-based); returning True stops the run there (the explorer's Stop button): the
     result then holds the image and distances after k steps.
     """
@@ -248,6 +249,11 @@ def invert(
     history = {k: torch.stack(v).cpu().numpy() for k, v in rec.items()}
     far = (x - 0.5).abs().flatten(1).amax(dim=1).cpu().numpy()
     diverged = (far > DIVERGED_PIXEL) | ((far > 10) & (m_g.cpu().numpy() > DIVERGED_GROWTH * history["m_g"][0]))
+    if on_nonfinite == "raise" and diverged.any():  # a direct call: say so ('mark' callers handle it)
+        sizes = ", ".join(f"{v:g}" for v in step_sizes[diverged])
+        warnings.warn(f"Inversion diverged with step size {sizes}: the image exploded (a pixel "
+                      f"{far[diverged].max():.3g} from mid-grey), so its m_g and m_i mean nothing. Lower the "
+                      f"step size (try a tenth) or search it (search_invert).", RuntimeWarning, stacklevel=2)
     return Inversion(x.detach().cpu(), step_sizes, seeds, m_g.cpu().numpy(), m_i.cpu().numpy(),
                      np.asarray(rec_steps), history, time.perf_counter() - t0, step_seconds, diverged)
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from depthrep.models import freeze, imagenet_normalize
+from depthrep.models import copy_without_hooks, freeze, imagenet_normalize
 
 
 # Paper names (original ResNet paper) -> torchvision node names.
@@ -98,10 +98,11 @@ class Truncated(nn.Module):
 def fold_batchnorm(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
     """A copy of an fx graph in eval mode in which every BatchNorm that directly follows a convolution is
     folded into that convolution's weight and bias: the same function up to float rounding, with one
-    pass over the activations fewer per BatchNorm, forward and backward. The original model is untouched."""
+    pass over the activations fewer per BatchNorm, forward and backward. The original model is untouched;
+    hooks registered on it are not carried into the copy (``copy_without_hooks``)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-    graph = copy.deepcopy(torch.fx.GraphModule(graph, copy.deepcopy(graph.graph))).eval()
+    graph = copy_without_hooks(torch.fx.GraphModule(graph, copy.deepcopy(graph.graph))).eval()
     modules = dict(graph.named_modules())
     for node in list(graph.graph.nodes):
         if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
@@ -210,9 +211,9 @@ def truncate(model: nn.Module, layer: str, normalize: bool = False, fast: bool =
     Unknown names raise ``ValueError`` listing the valid ones.
 
     ``fast`` (default) folds BatchNorm into the convolutions (``fold_batchnorm``), keeps activations
-    channels-last and computes the stem's input gradient in polyphase form (``InputConv2d``): 1.3-1.5x faster
-    inversion steps than the plain graph on a 2-core CPU, the same function up to float32 rounding (a private
-    copy of the weights; ``fast=False`` shares them with ``model``).
+    channels-last and computes the stem's input gradient in polyphase form (``InputConv2d``): faster inversion
+    steps than the plain graph, the same function up to float32 rounding (a private copy of the weights,
+    without the hooks other tools registered on ``model``; ``fast=False`` shares the modules, hooks included).
     ``compile=True`` (or a ``torch.compile`` mode such as ``"reduce-overhead"``, which uses CUDA graphs)
     compiles the graph; the first steps then take a while.
     """

@@ -1,10 +1,10 @@
 """Linear algebra of MLPs (paper section 4): exact layer-by-layer inverse, Jacobian and its rank."""
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
+
+from depthrep.models import copy_without_hooks
 
 
 def linear_layers(mlp: nn.Module) -> list[nn.Linear]:
@@ -29,7 +29,7 @@ def exact_inverse(mlp: nn.Module, output: torch.Tensor, dtype: torch.dtype = tor
 def jacobian(model: nn.Module, a: torch.Tensor) -> torch.Tensor:
     """Jacobian of the flattened output with respect to the flattened input at ``a`` (batch 1), float64,
     by forward-mode autodiff (one pass per input direction); ``model`` itself is left unchanged."""
-    model = copy.deepcopy(model).double()
+    model = copy_without_hooks(model).double()
     device = next(model.parameters()).device
     x = a.detach().to(device, torch.float64)  # on the model's device (a CPU target with a GPU model works)
     return torch.func.jacfwd(lambda v: model(v.reshape(x.shape)).flatten())(x.flatten())

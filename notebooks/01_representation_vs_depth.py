@@ -80,19 +80,14 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
     out = {}
     for layer in RESNET_LAYERS if arch == "ResNet50" else LAYERS:
         grid = du.grid_around(around[layer]["step_size"]) if around else SEARCH_STEP_SIZES
-        config = dict(arch=arch, trained=trained, layer=layer, blur=blur, normalize=normalize,
-                      image=source, size=IMAGE_SIZE, steps=STEPS, step_sizes=grid,
-                      decay_to=DECAY_TO, sigma=BLUR_SIGMAS, shift=SHIFT_SIGMA,
-                      seed=seed)
         weights = "trained" if trained else "untrained"
         name = f"{arch}-{weights}-{layer}-{'blur' if blur else 'plain'}-seed{seed}"
-        out[layer] = r = du.cached(NB, name, config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, grid, blur, decay_to=DECAY_TO, seed=seed,
-            shift_sigma=SHIFT_SIGMA, normalize=normalize, blur_sigma=BLUR_SIGMAS[0],
-            blur_sigma_end=BLUR_SIGMAS[1]))
+        out[layer] = r = du.layer_run(NB, name, model, layer, target, STEPS, grid, blur,
+                                      decay_to=DECAY_TO, seed=seed, shift_sigma=SHIFT_SIGMA,
+                                      normalize=normalize, blur_sigma=BLUR_SIGMAS[0],
+                                      blur_sigma_end=BLUR_SIGMAS[1])
         print(f"{arch:16} {weights:9} {'blur ' if blur else 'plain'} seed {seed} {layer:10}: "
-              f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  "
-              f"m_i={r['m_i']:.3g}  ({r['runs']} runs, {r['seconds']:.1f} s)")
+              + du.run_line(r))
     return out
 
 

@@ -110,15 +110,9 @@ def visualize(kind: str, blur: bool) -> dict:
     model, normalize = models[kind]
     out = {}
     for layer in LAYERS:
-        noise = train_log["config"] if kind == "noise-trained" else None
-        config = dict(model=names[kind], noise=noise, layer=layer, blur=blur, size=IMAGE_SIZE,
-                      steps=STEPS,
-                      step_sizes=SEARCH_STEP_SIZES, seed=SEED, image=source)
         name = f"{kind}-{layer}-{'blur' if blur else 'plain'}"
-        out[layer] = du.cached(NB, name, config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, SEARCH_STEP_SIZES, blur, decay_to=0.0,
-            seed=SEED,
-            normalize=normalize))
+        out[layer] = du.layer_run(NB, name, model, layer, target, STEPS, SEARCH_STEP_SIZES, blur,
+                                  decay_to=0.0, seed=SEED, normalize=normalize)
         out[layer]["slope"] = du.spectral_slope(out[layer]["image"])
     return out
 

@@ -77,16 +77,12 @@ def visualize(arch: str, trained: bool) -> dict:
     normalize = trained  # ImageNet weights expect mean/std inputs; untrained models see pixels
     out = {}
     for depth, layer in zip(DEPTHS, du.relative_layers(model)):
-        config = dict(arch=arch, trained=trained, layer=layer, small=SMALL, image=source,
-                      size=IMAGE_SIZE, steps=STEPS,
-                      step_sizes=SEARCH_STEP_SIZES, shift=SHIFT_SIGMA, seed=SEED)
         name = f"{arch}-{'trained' if trained else 'untrained'}-{layer}"
-        out[depth] = r = du.cached(NB, name, config, lambda: du.visualize_layer(
-            model, layer, target, STEPS, SEARCH_STEP_SIZES, blur=False,
-            decay_to=0.0, seed=SEED, shift_sigma=SHIFT_SIGMA, normalize=normalize))
+        out[depth] = r = du.layer_run(NB, name, model, layer, target, STEPS, SEARCH_STEP_SIZES,
+                                      blur=False, decay_to=0.0, seed=SEED,
+                                      shift_sigma=SHIFT_SIGMA, normalize=normalize)
         print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} {depth:4} ({layer:8}): "
-              f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  "
-              f"m_i={r['m_i']:.3g}  ({r['seconds']:.1f} s)")
+              + du.run_line(r))
     return out
 
 

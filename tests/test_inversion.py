@@ -165,7 +165,8 @@ def test_finite_explosion_is_marked_diverged_and_skipped_by_the_line_search():
     # ~1e5) while every number stays finite: no NaN to catch, but the run means nothing.
     model = du.make_mlp([48, 48], seed=0)
     target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
-    run = du.invert(model, target, steps=20, step_size=[1e5, 0.01], decay_to=0.0)
+    with pytest.warns(RuntimeWarning, match=r"diverged with step size 100000: the image exploded"):
+        run = du.invert(model, target, steps=20, step_size=[1e5, 0.01], decay_to=0.0)
     assert np.isfinite(run.m_g).all() and run.diverged.tolist() == [True, False]
     best, table = du.line_search(model, target, [1e5, 0.01, 0.001], steps=20, decay_to=0.0)
     assert table[1e5] == float("inf") and best != 1e5
@@ -305,10 +306,25 @@ def test_jacobian_rank_of_a_gpu_model_at_a_cpu_point():
     assert du.jacobian_rank(du.make_mlp([48, 20, 60]).cuda(), a) == 20
 
 
+def like_trained(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Give every BatchNorm the statistics and affine parameters a trained model has (an untrained one's fold
+    into a zero bias, which would hide a folding that drops the bias)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+            c = bn.num_features
+            bn.running_mean.copy_(0.3 * torch.randn(c, generator=gen))
+            bn.running_var.copy_(0.5 + torch.rand(c, generator=gen))
+            bn.weight.copy_(0.5 + torch.rand(c, generator=gen))
+            bn.bias.copy_(0.2 * torch.randn(c, generator=gen))
+    return model
+
+
 def test_fast_truncation_computes_the_same_function_and_input_gradient():
     """BatchNorm folding and channels-last change only rounding: in float64 the embedding and the input
-    gradient of the L1 loss equal the plain graph's to 1e-10 (in float32 a ReLU unit at its kink may flip)."""
-    model = du.load_resnet(18).double()
+    gradient of the L1 loss equal the plain graph's to 1e-10 (in float32 a ReLU unit at its kink may flip).
+    The BatchNorms carry trained-like statistics, so the folded biases are not zero."""
+    model = like_trained(du.load_resnet(18)).double()
     target, start = (torch.rand(1, 3, 48, 48, dtype=torch.float64, generator=torch.Generator().manual_seed(s))
                      for s in (0, 1))
     grads, embeddings = [], []
@@ -421,3 +437,55 @@ def test_polyphase_input_gradient_equals_the_convolutions(kernel, padding, size)
     fast.weight.requires_grad_(True)  # trainable weights: a plain convolution again, with its weight gradient
     fast(x.clone().requires_grad_(True)).sum().backward()
     assert fast.weight.grad is not None
+
+
+def test_folded_batchnorm_keeps_its_bias():
+    """Folding a BatchNorm into its convolution: w' = w gamma / sqrt(var + eps), b' = beta + (b - mean) gamma /
+    sqrt(var + eps), checked on one conv-BN pair by hand."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, bias=False), torch.nn.BatchNorm2d(4)).double()
+    like_trained(net, seed=3).eval()
+    folded = du.fold_batchnorm(torch.fx.symbolic_trace(net))
+    (conv,) = [m for m in folded.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert not [m for m in folded.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    bn = net[1]
+    scale = bn.weight / (bn.running_var + bn.eps).sqrt()
+    torch.testing.assert_close(conv.weight, net[0].weight * scale[:, None, None, None])
+    torch.testing.assert_close(conv.bias, bn.bias - bn.running_mean * scale)
+    x = torch.rand(2, 3, 8, 8, dtype=torch.float64)
+    torch.testing.assert_close(folded(x), net(x))
+
+
+@pytest.mark.parametrize("decay_to", [None, 0.0, 0.5])
+def test_step_size_falls_linearly_to_decay_to(decay_to):
+    """eps_n = eps_0 (1 - (n / steps)(1 - decay_to)), n = 0 .. steps - 1 (constant without decay_to). An
+    identity model with the target far above the start has the L1 gradient -1 in every pixel at every step,
+    so after k steps each pixel has moved by exactly the partial sum of the schedule."""
+    steps, eps_0, start = 40, 0.1, -30.0
+    target = torch.rand(1, 3, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    a_0 = du.start_image(target.shape, 0, start, 1 / 20, torch.float64)
+    for k in (10, 20, 40):
+        run = du.invert(torch.nn.Identity(), target, steps, eps_0, decay_to=decay_to, start_mean=start,
+                        on_step=lambda done: done == k)
+        n = np.arange(k)
+        want = eps_0 * (np.ones(k) if decay_to is None else 1 - (n / steps) * (1 - decay_to)).sum()
+        moved = (run.images - a_0).double()
+        torch.testing.assert_close(moved, torch.full_like(moved, want), rtol=1e-12, atol=1e-12)
+
+
+def test_truncate_works_on_a_model_another_tool_has_hooked():
+    """A forward hook that keeps its module's output (a tensor inside an autograd graph) must not stop
+    truncate's private copy, and the copy does not call it; the original keeps its hook."""
+    model = du.load_resnet(18)
+    kept = []
+    model.conv1.register_forward_hook(lambda mod, inputs, out: kept.append(out))
+    model(torch.rand(1, 3, 32, 32, requires_grad=True))
+    assert kept[-1].grad_fn is not None
+    model_l = du.truncate(model, "conv2")
+    model_l(torch.rand(1, 3, 32, 32))
+    assert len(kept) == 1, "the truncated copy called the original's hook"
+    model(torch.rand(1, 3, 32, 32))
+    assert len(kept) == 2
+    mlp = du.make_mlp([12, 12])  # jacobian's private double-precision copy too
+    mlp[1].register_forward_hook(lambda mod, inputs, out: kept.append(out))
+    mlp(torch.rand(1, 3, 2, 2, requires_grad=True))
+    assert du.jacobian(mlp, torch.rand(1, 3, 2, 2)).shape == (12, 12)

@@ -144,3 +144,45 @@ def test_a_claim_over_runs_that_missed_their_embedding_is_inconclusive(results):
     with pytest.raises(ValueError, match="reason"):
         du.record_claim("e", status="inconclusive", **kw)
     assert "NOT matched" in du.run_title(missed) and "NOT matched" not in du.run_title(good)
+
+
+def test_layer_run_key_holds_every_argument_of_the_run():
+    """The key of a cached layer run is built from visualize_layer's own signature: no argument can be left out
+    (blur, normalize, the shift sigma, ...), and each one changes the key, as do the weights and the target."""
+    import inspect
+
+    import torch
+
+    model = du.make_mlp([48, 48], seed=0)
+    target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    base = du.layer_run_config(model, "1", target, 20, [0.1, 0.01], blur=False)
+    params = set(inspect.signature(du.visualize_layer).parameters) - {"invert_kwargs"}
+    assert set(base) == params, set(base) ^ params
+    changed = dict(layer="2", steps=21, step_sizes=[0.1], blur=True, decay_to=None, seed=1, shift_sigma=0.1,
+                   normalize=True)
+    assert set(changed) | {"model", "target"} == params
+    for name, value in changed.items():
+        args = dict(layer="1", steps=20, step_sizes=[0.1, 0.01], blur=False) | {name: value}
+        other = du.layer_run_config(model, args.pop("layer"), target, args.pop("steps"), args.pop("step_sizes"),
+                                    args.pop("blur"), **args)
+        assert other != base and other[name] != base[name], name
+    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], False, blur_sigma=1.0)["blur_sigma"] == 1.0
+    assert du.layer_run_config(du.make_mlp([48, 48], seed=1), "1", target, 20, [0.1, 0.01], False) != base
+    assert du.layer_run_config(model, "1", target + 0.01, 20, [0.1, 0.01], False) != base
+    with torch.no_grad():
+        model[1].bias.add_(1.0)  # weights changed in place: a new fingerprint
+    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], False) != base
+
+
+def test_layer_run_caches_and_separates_blur(results):
+    import torch
+
+    model = du.make_mlp([48, 48], seed=0)
+    target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    plain = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=False)
+    again = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=False)
+    blurred = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=True)
+    assert again["seconds"] == plain["seconds"]  # loaded, not recomputed
+    assert blurred["m_i"] != plain["m_i"]
+    assert len(list((results / "nb" / "cache").glob("run-*.pt"))) == 2
+    assert "m_g=" in du.run_line(plain) and f"{plain['runs']} runs" in du.run_line(plain)

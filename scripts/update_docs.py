@@ -1,11 +1,12 @@
-"""Copy the claims table, the figure gallery and the benchmark table from results/ into README.md
-(figures to docs/figures/).
+"""Write the generated sections of README.md and docs/ from the measured runs: the claims summary and the
+`make test` time (README.md); the claims tables, the figure gallery and the runtimes (docs/RESULTS.md,
+figures copied to docs/figures/); the benchmark tables (docs/SPEED.md).
 
-    python scripts/update_readme.py [--results results]
+    python scripts/update_docs.py [--results results] [--make-test "19 min 30 s"]
 
-Each section of README.md between `<!-- BEGIN name -->` and `<!-- END name -->` is replaced; run after
-`make reproduce` (claims, figures) or `make bench` (bench) so the README shows what was measured. A
-section whose results are missing is left as it is.
+Each section between `<!-- BEGIN name -->` and `<!-- END name -->` is replaced; run after
+`make reproduce PROFILE=quick` (claims, figures, runtimes) or `make bench` (bench). The cpu profile's run
+lives in docs/cpu/, the GPU's in docs/gpu/. A section whose results are missing is left as it is.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def status_counts(results: Path) -> str | None:
 
 
 def figures(results: Path) -> str | None:
-    """Copy every results/<notebook>/*.png to docs/figures/ (committed, so GitHub shows them) and link it."""
+    """Copy every results/<notebook>/*.png to docs/figures/ (committed, so GitHub shows them) and link it
+    (from docs/RESULTS.md)."""
     if not any(results.glob("*/*.png")):
         return None
     lines = []
@@ -48,7 +50,7 @@ def figures(results: Path) -> str | None:
         copy = ROOT / "docs" / "figures" / f"{png.parent.name}__{png.name}"
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(png, copy)
-        lines.append(f"**{png.parent.name} / {png.stem}**\n\n![{png.stem}]({copy.relative_to(ROOT)})\n")
+        lines.append(f"**{png.parent.name} / {png.stem}**\n\n![{png.stem}]({copy.relative_to(ROOT / 'docs')})\n")
     return "\n".join(lines)
 
 
@@ -150,27 +152,56 @@ def bench(path: Path) -> str | None:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--results", type=Path, default=ROOT / "results")
-    results = parser.parse_args().results.resolve()
-    readme = (ROOT / "README.md").read_text()
-    gpu = ROOT / "docs" / "gpu"
-    sections = (("claims", lambda: claims(results)), ("claim-counts", lambda: status_counts(results)),
-                ("claims-gpu", lambda: claims(gpu)), ("claims-cpu", lambda: claims(ROOT / "docs" / "cpu")),
-                ("claim-counts-cpu", lambda: status_counts(ROOT / "docs" / "cpu")),
-                ("runtimes", lambda: runtimes(results)), ("figures", lambda: figures(results)),
-                ("bench", lambda: bench(results / "bench.json")),
-                ("bench-gpu", lambda: bench(gpu / "bench.json")))
-    for name, render in sections:
-        text = render()
-        if text is None:
+def claim_summary(results: Path) -> str | None:
+    """Counts per status for each profile that has a record: quick (results/), cpu and paper (docs/)."""
+    import depthrep_utils as du
+
+    profiles = (("quick (64 px, 2-core CPU)", results / "claims.json"),
+                ("cpu (80 px, 2-core CPU)", ROOT / "docs" / "cpu" / "claims.json"),
+                ("paper (299 px, notebook 01 only, one H200)", ROOT / "docs" / "gpu" / "claims.json"))
+    lines = ["| profile | claims | " + " | ".join(du.CLAIM_STATUSES) + " |",
+             "| --- | --- |" + " --- |" * len(du.CLAIM_STATUSES)]
+    for label, path in profiles:
+        if path.exists():
+            rows = json.loads(path.read_text())
+            lines.append(f"| {label} | {len(rows)} | "
+                         + " | ".join(str(sum(r["status"] == s for r in rows)) for s in du.CLAIM_STATUSES) + " |")
+    return "\n".join(lines) if len(lines) > 2 else None
+
+
+def replace_sections(path: Path, sections: dict) -> None:
+    """Replace each named generated section of ``path`` whose text could be rendered."""
+    text = path.read_text()
+    for name, render in sections.items():
+        body = render()
+        if body is None:
             continue
-        block = f"<!-- BEGIN {name} -->\n{text}\n<!-- END {name} -->"
-        readme, n = re.subn(rf"<!-- BEGIN {name} -->.*?<!-- END {name} -->", lambda _: block, readme, flags=re.S)
+        inline = re.search(rf"<!-- BEGIN {name} -->[^\n]", text) is not None  # a section inside a line
+        block = (f"<!-- BEGIN {name} -->{body}<!-- END {name} -->" if inline
+                 else f"<!-- BEGIN {name} -->\n{body}\n<!-- END {name} -->")
+        text, n = re.subn(rf"<!-- BEGIN {name} -->.*?<!-- END {name} -->", lambda _: block, text, flags=re.S)
         if n != 1:
-            raise SystemExit(f"README.md has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' section")
-    (ROOT / "README.md").write_text(readme)
+            raise SystemExit(f"{path.name} has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' section")
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=ROOT / "results")
+    parser.add_argument("--make-test", help="the measured time of make test on a fresh clone, e.g. '19 min 30 s'")
+    args = parser.parse_args()
+    results = args.results.resolve()
+    gpu, cpu = ROOT / "docs" / "gpu", ROOT / "docs" / "cpu"
+    replace_sections(ROOT / "README.md", {
+        "claim-summary": lambda: claim_summary(results),
+        "make-test": lambda: args.make_test})
+    replace_sections(ROOT / "docs" / "RESULTS.md", {
+        "claims": lambda: claims(results), "claim-counts": lambda: status_counts(results),
+        "claims-gpu": lambda: claims(gpu), "claims-cpu": lambda: claims(cpu),
+        "claim-counts-cpu": lambda: status_counts(cpu),
+        "runtimes": lambda: runtimes(results), "figures": lambda: figures(results)})
+    replace_sections(ROOT / "docs" / "SPEED.md", {
+        "bench": lambda: bench(results / "bench.json"), "bench-gpu": lambda: bench(gpu / "bench.json")})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,67 @@
+"""What the notebooks repeat: one layer's cached visualization keyed by its own arguments, and its summary line."""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import weakref
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from depthrep.inversion import visualize_layer
+from depthrep.results import cached
+
+
+_MODEL_PRINTS: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
+def fingerprint(tensors: Any) -> str:
+    """A hash of a model's parameters and buffers (names, shapes, dtypes, values), or of one tensor: two models
+    with the same fingerprint compute the same function (given the same code). A model's is remembered until
+    one of its tensors changes in place (their version counters)."""
+    if isinstance(tensors, nn.Module):
+        state = tensors.state_dict()
+        versions = tuple((name, t._version) for name, t in state.items())
+        known = _MODEL_PRINTS.get(tensors)
+        if known is None or known[0] != versions:
+            _MODEL_PRINTS[tensors] = known = (versions, _digest(state.items()))
+        return known[1]
+    return _digest([("", tensors)])
+
+
+def _digest(items: Any) -> str:
+    digest = hashlib.sha256()
+    for name, t in items:
+        t = t.detach().cpu().contiguous()
+        digest.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()[:16]
+
+
+def layer_run_config(model: nn.Module, layer: str, target: torch.Tensor, steps: int, step_sizes: Sequence[float],
+                     blur: bool, **kwargs: Any) -> dict:
+    """The cache key of ``layer_run``: every argument of ``visualize_layer``, with defaults filled in, and the
+    model and target by fingerprint. An argument added to ``visualize_layer`` joins the key by itself."""
+    bound = inspect.signature(visualize_layer).bind(model, layer, target, steps, list(step_sizes), blur, **kwargs)
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.update(config.pop("invert_kwargs", {}))
+    config["model"], config["target"] = fingerprint(model), fingerprint(target)
+    return config
+
+
+def layer_run(notebook: str, name: str, model: nn.Module, layer: str, target: torch.Tensor, steps: int,
+              step_sizes: Sequence[float], blur: bool, **kwargs: Any) -> dict:
+    """``visualize_layer(model, layer, target, steps, step_sizes, blur, **kwargs)``, cached under
+    ``results/<notebook>/cache/<name>-<key>`` with the key from ``layer_run_config`` (and the code): an
+    interrupted notebook resumes, and a changed argument, model or target recomputes."""
+    config = layer_run_config(model, layer, target, steps, step_sizes, blur, **kwargs)
+    return cached(notebook, name, config,
+                  lambda: visualize_layer(model, layer, target, steps, list(step_sizes), blur, **kwargs))
+
+
+def run_line(r: dict) -> str:
+    """The one summary line of a layer run: chosen step size, m_g, m_s, m_i, runs and seconds of the search."""
+    return (f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}  "
+            f"({r['runs']} runs, {r['seconds']:.1f} s)")
