@@ -22,15 +22,15 @@ from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, UPSTREAM, ImageError,
 from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, matched, record_claim,
                              render_claims, unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import fingerprint, layer_run, layer_run_config, run_line
+from depthrep.experiments import fingerprint, layer_run, layer_run_config, non_unique, run_line, seed_spread
 from depthrep.explorer import Explorer
-from depthrep.inversion import (PAPER_BLUR_SHARES, Inversion, blur3x3, blur_share, gaussian_kernel3, grid_around,
-                                invert, line_search, relocate_grid, reuse_freed_memory, search_invert, sigma_for_share,
-                                start_image, visualize_layer)
+from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, Inversion, blur3x3, blur_share, gaussian_kernel3,
+                                grid_around, invert, line_search, paper_blur_sigmas, relocate_grid, reuse_freed_memory,
+                                search_invert, sigma_for_share, start_image, visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
                              fold_batchnorm, layer_names, relative_layers, truncate)
-from depthrep.metrics import (SHIFTS, distances, embedding_distance, input_distance, kernel_concentration, shifted_input,
-                              spectral_slope)
+from depthrep.metrics import (SHIFTS, depth_rank_correlation, distances, embedding_distance, input_distance,
+                              iterations_to_reach, kernel_concentration, shifted_input, spectral_slope)
 from depthrep.mlp import exact_inverse, jacobian, jacobian_rank, linear_layers
 from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
                              load_beyond_cnn, load_efficientnet_lite0, load_resnet, make_mlp, trained_weights_cached)

@@ -8,7 +8,10 @@ from typing import Any, Mapping
 from depthrep.results import _jsonable, locked, results_root, write_text
 
 
-CLAIM_STATUSES = ("holds", "does not hold", "inconclusive", "not measured")
+# holds / does not hold: measured on runs that matched their embedding, at a budget that tests the statement;
+# inconclusive: a compared run missed its embedding; below scale: this profile's budget cannot test the
+# statement (the reason names what it would need); not measured: the inputs are missing (weights offline).
+CLAIM_STATUSES = ("holds", "does not hold", "inconclusive", "below scale", "not measured")
 
 
 def matched(run: Mapping) -> bool:
@@ -29,11 +32,11 @@ def unmatched_runs(runs: Mapping[str, Mapping]) -> list[str]:
 def record_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
                  numbers: dict, status: str, why: str = "") -> dict:
     """Add or replace one row of ``results/claims.json`` (keyed by claim id and profile) and re-render
-    ``results/claims.md``. ``status`` is 'holds', 'does not hold', 'inconclusive' (the runs it compares did not
-    converge) or 'not measured'; the last two need a reason (``why``)."""
+    ``results/claims.md``. ``status`` is one of ``CLAIM_STATUSES``; all but 'holds' and 'does not hold' need a
+    reason (``why``)."""
     if status not in CLAIM_STATUSES:
         raise ValueError(f"status must be one of {CLAIM_STATUSES}, got {status!r}.")
-    if status in ("not measured", "inconclusive") and not why:
+    if status in ("not measured", "inconclusive", "below scale") and not why:
         raise ValueError(f"A claim that is {status} needs a reason (why=...).")
     row = _jsonable(dict(claim=claim, text=text, figure=figure, profile=profile, model=model, image=image,
                          sizes=sizes, numbers=numbers, status=status, why=why,
@@ -49,21 +52,26 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
 
 
 def check_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
-                numbers: dict, holds: bool, why: str = "", runs: Mapping[str, Mapping] | None = None) -> bool | None:
+                numbers: dict, holds: bool, why: str = "", runs: Mapping[str, Mapping] | None = None,
+                below_scale: str = "") -> bool | None:
     """Record a measured claim and print its row. ``runs`` (label -> a result with m_g and m_s) are the
     generated images the claim compares: if any did not match its embedding the claim is 'inconclusive'
-    (returns None) whatever ``holds`` says; otherwise 'holds' or 'does not hold' (returns ``holds``)."""
+    (returns None) whatever ``holds`` says. Otherwise a non-empty ``below_scale`` (what the statement would
+    need that this budget lacks, e.g. "m_i is still falling at the last of 400 steps") makes it 'below scale'
+    (returns None); else 'holds' or 'does not hold' (returns ``holds``)."""
     missed = unmatched_runs(runs or {})
     if missed:
         status = "inconclusive"
         why = (f"did not converge: {len(missed)} of {len(runs)} compared runs missed the embedding: "
                + "; ".join(missed) + (f". {why}" if why else ""))
+    elif below_scale:
+        status, why = "below scale", below_scale + (f". {why}" if why else "")
     else:
         status = "holds" if holds else "does not hold"
     row = record_claim(claim, text, figure, profile, model, image, sizes, numbers, status, why)
     print(f"{claim}: {row['status']}  " + "; ".join(f"{k} = {_fmt(v)}" for k, v in row["numbers"].items())
-          + (f"  ({why})" if missed else ""))
-    return None if missed else bool(holds)
+          + (f"  ({why})" if status in ("inconclusive", "below scale") else ""))
+    return None if status in ("inconclusive", "below scale") else bool(holds)
 
 
 def _fmt(v: Any) -> str:
@@ -99,9 +107,10 @@ class Claims:
     """The claims of one notebook run, made once with what every row shares (profile, image, sizes).
 
     ``check`` records a measured verdict and returns it (with ``runs``, the generated images it compares:
-    'inconclusive' when one of them missed its embedding); ``not_measured`` records a claim that could not be
-    measured, with the reason; ``claims[claim_id]`` is the verdict recorded in this run (True: holds,
-    False: does not hold, None: inconclusive or not measured), so each claim id is written once.
+    'inconclusive' when one of them missed its embedding; ``below_scale``: the budget cannot test it);
+    ``not_measured`` records a claim that could not be measured, with the reason; ``claims[claim_id]`` is the
+    verdict recorded in this run (True: holds, False: does not hold, None: inconclusive, below scale or not
+    measured), so each claim id is written once.
     """
 
     def __init__(self, profile: str, image: str, sizes: str) -> None:
@@ -109,9 +118,9 @@ class Claims:
         self.verdicts: dict[str, bool | None] = {}
 
     def check(self, claim: str, text: str, figure: str, model: str, numbers: dict, holds: bool,
-              why: str = "", runs: Mapping[str, Mapping] | None = None) -> bool | None:
+              why: str = "", runs: Mapping[str, Mapping] | None = None, below_scale: str = "") -> bool | None:
         self.verdicts[claim] = check_claim(claim, text, figure, self.profile, model, self.image, self.sizes,
-                                           numbers, holds, why, runs)
+                                           numbers, holds, why, runs, below_scale)
         return self.verdicts[claim]
 
     def not_measured(self, claim: str, text: str, figure: str, model: str, why: str) -> None:

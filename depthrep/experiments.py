@@ -35,7 +35,7 @@ def _digest(items: Any) -> str:
     for name, t in items:
         t = t.detach().cpu().contiguous()
         digest.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())  # 0-dim counters too
     return digest.hexdigest()[:16]
 
 
@@ -65,3 +65,37 @@ def run_line(r: dict) -> str:
     """The one summary line of a layer run: chosen step size, m_g, m_s, m_i, runs and seconds of the search."""
     return (f"step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  m_i={r['m_i']:.3g}  "
             f"({r['runs']} runs, {r['seconds']:.1f} s)")
+
+
+def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size: float, seeds: Sequence[int],
+                shift_sigma: float = 1 / 20, shift_seed: int = 0, **invert_kwargs: Any) -> dict:
+    """Fig. S1's measurement of non-uniqueness at one layer: one batched inversion from each start seed at one
+    step size, then the pairwise distances of the generated images, of their embeddings and of the start
+    images, beside m_s and ||a' - a|| (the shift with ``shift_sigma``, ``shift_seed``)."""
+    from depthrep.inversion import invert, start_image
+    from depthrep.metrics import distances, input_distance, shifted_input
+
+    run = invert(model_l, target, steps, step_size, seed=list(seeds), **invert_kwargs)
+    device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
+    gen = run.images.to(device)
+    with torch.no_grad():
+        emb = model_l(gen).flatten(1)
+    pairs = [(i, j) for i in range(len(seeds)) for j in range(i + 1, len(seeds))]
+    starts = [start_image(target.shape, s) for s in seeds]
+    shifted = shifted_input(target, shift_sigma, shift_seed)
+    return {"pairwise input distance": [float((gen[i] - gen[j]).norm()) for i, j in pairs],
+            "pairwise embedding distance": [float((emb[i] - emb[j]).norm()) for i, j in pairs],
+            "pairwise start distance": [float((starts[i] - starts[j]).norm()) for i, j in pairs],
+            "||a - a'||": float(input_distance(shifted, target)[0]),
+            "m_s": float(distances(model_l, target, gen[:1], sigma=shift_sigma, seed=shift_seed)["m_s"][0]),
+            "m_g per seed": [float(m) for m in run.m_g], "images": run.images, "step size": float(step_size)}
+
+
+def non_unique(spread: dict) -> bool:
+    """Fig. S1's criterion on a ``seed_spread``: the generated images lie farther apart than their start images
+    (and than a' from a), while their embeddings lie closer together than m_s. The start images are already
+    far apart, so only a_g pairs farther apart than their starts show that the layer let the optimisation make
+    them different; an invertible layer would pull them together."""
+    return (min(spread["pairwise input distance"]) > max(max(spread["pairwise start distance"]),
+                                                         spread["||a - a'||"])
+            and max(spread["pairwise embedding distance"]) < spread["m_s"])

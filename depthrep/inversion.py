@@ -44,6 +44,7 @@ def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
 # sigma removes more of a smaller image (0.097 at 299 px, 0.265 at 64 px for sigma 2.4), and a kernel
 # shrunk with the side (its variance times (size/299)^2) far less (0.014 at 64 px): neither means the same.
 PAPER_BLUR_SHARES = (0.09724, 0.012928)
+PAPER_BLUR_SIGMAS = (2.4, 0.4)  # eq. (5)'s first and last sigma in the paper's code, at 299 px
 
 
 def blur_share(image: torch.Tensor, sigma: float) -> float:
@@ -63,6 +64,15 @@ def sigma_for_share(image: torch.Tensor, share: float) -> float:
         mid = math.sqrt(low * high)
         low, high = (mid, high) if blur_share(image, mid) < share else (low, mid)
     return math.sqrt(low * high)
+
+
+def paper_blur_sigmas(target: torch.Tensor, reference: torch.Tensor) -> tuple[float, float]:
+    """Eq. (5)'s first and last sigma for ``target``: the sigmas that remove the shares of its contrast that
+    the paper's 2.4 -> 0.4 remove from ``reference``, the same image at the paper's 299 px. Images differ in
+    how much of their contrast a blur removes (the paper's sigmas take 9.7% -> 1.3% of the dalmatian's,
+    12.5% -> 1.7% of the Tesla coil's), so each target is calibrated on its own 299-px image."""
+    a, b = (sigma_for_share(target[:1].cpu(), blur_share(reference[:1].cpu(), s)) for s in PAPER_BLUR_SIGMAS)
+    return a, b
 
 
 def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,

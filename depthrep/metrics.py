@@ -1,6 +1,8 @@
 """Distances of eqs. (6)-(10) (m_g, m_s, m_i) and spectral measures of images and kernels."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 from torch import nn
@@ -67,3 +69,24 @@ def kernel_concentration(weight: torch.Tensor, pad: int = 16) -> np.ndarray:
     power = (torch.fft.fft2(w, s=(pad, pad)).abs() ** 2).sum(1).flatten(1)  # summed over input channels
     top = max(1, int(0.1 * power.shape[1]))
     return (power.sort(dim=1, descending=True).values[:, :top].sum(1) / power.sum(1).clamp_min(1e-30)).numpy()
+
+
+def depth_rank_correlation(values: Sequence[float]) -> float:
+    """Spearman's rank correlation of ``values`` with their position (depth): 1.0 when they grow strictly.
+    Computed from integer ranks, 1 - 6 sum(d^2) / (n (n^2 - 1)), as an exact fraction: one adjacent swap among
+    five values is exactly 0.9 (a correlation of float ranks gives 0.8999999999999998). Ties rank by order."""
+    from fractions import Fraction
+
+    n = len(values)
+    if n < 2:
+        raise ValueError(f"A rank correlation needs at least 2 values, got {n}.")
+    ranks = np.argsort(np.argsort(np.asarray(values, dtype=float), kind="stable"), kind="stable")
+    d2 = int(sum((int(r) - i) ** 2 for i, r in enumerate(ranks)))
+    return float(1 - Fraction(6 * d2, n * (n * n - 1)))
+
+
+def iterations_to_reach(steps: Sequence[int], values: Sequence[float], level: float) -> int | None:
+    """The first recorded iteration at which ``values`` (a distance over a run) is at or below ``level``;
+    None if it never gets there."""
+    below = np.flatnonzero(np.asarray(values, dtype=float) <= level)
+    return int(np.asarray(steps)[below[0]]) if below.size else None

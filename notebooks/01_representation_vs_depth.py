@@ -43,7 +43,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
+PROFILE: str = "quick"  # the profile of these values; make reproduce: cpu, or paper on a GPU
 IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper: dalmatian
 IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 STEPS: int = 200  # iterations of eq. (4)/(5) per generated image; paper's code: 500
@@ -264,9 +264,7 @@ def runs(arch, trained, blur, layers=LAYERS):
     return {f"{arch} {weights} {l}": results[(arch, trained, blur)][l] for l in layers}
 
 
-def rank_corr(values) -> float:
-    """Spearman correlation of values with depth (1.0: strictly growing)."""
-    return float(np.corrcoef(np.argsort(np.argsort(values)), np.arange(len(values)))[0, 1])
+rank_corr = du.depth_rank_correlation  # Spearman with depth, exact (1.0: strictly growing)
 
 
 claims = du.Claims(PROFILE, source, SIZES)
@@ -286,11 +284,12 @@ for blur, claim, fig_name in [(True, "fig2_untrained_depth", "Fig. 2"),
                  runs={f"seed {s} {l}": by_seed[(blur, s)][l] for s in DEPTH_SEEDS for l in LAYERS})
 
 TRAINED_TEXT = {
-    "fig1_trained_early_layers_sharper": "ImageNet-trained ResNet50: early layers (conv1-conv3) "
-                                         "closer to the target than the untrained model's",
-    "fig1_trained_depth": "ImageNet-trained ResNet50: near-copies early, abstract deep "
-                          "(m_i grows with depth)",
-}
+    f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}":
+        f"{UPDATE[blur]}: ImageNet-trained ResNet50's conv1-conv3 closer to the target than "
+        f"untrained"
+    for blur in UPDATE}
+TRAINED_TEXT["fig1_trained_depth"] = ("ImageNet-trained ResNet50: near-copies early, abstract deep "
+                                      "(m_i grows with depth)")
 if resnet_trained is None:
     for claim, text in TRAINED_TEXT.items():
         claims.not_measured(claim, text, "Fig. 1", "ResNet50 ImageNet",
@@ -300,10 +299,8 @@ if resnet_trained is None:
 else:
     for blur in UPDATE:
         tr, un = m_i("ResNet50", True, blur), m_i("ResNet50", False, blur)
-        claims.check(f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}",
-                     f"{UPDATE[blur]}: ImageNet-trained ResNet50's conv1-conv3 closer to the "
-                     f"target "
-                     f"than untrained", "Fig. 1 / S3", "ResNet50 ImageNet vs untrained",
+        claim = f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}"
+        claims.check(claim, TRAINED_TEXT[claim], "Fig. 1 / S3", "ResNet50 ImageNet vs untrained",
                      {"m_i trained": tr, "m_i untrained": un},
                      all(t < u for t, u in zip(tr[:3], un[:3])),
                      runs={**runs("ResNet50", True, blur, LAYERS[:3]),

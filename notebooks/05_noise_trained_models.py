@@ -37,7 +37,7 @@ import depthrep_utils as du
 DEVICE = du.setup_notebook()
 
 # %% tags=["parameters"]
-PROFILE: str = "quick"  # which profile injected these values: `make reproduce` sets cpu, or paper on a GPU
+PROFILE: str = "quick"  # the profile of these values; make reproduce: cpu, or paper on a GPU
 IMAGE: str = "tesla"  # target image, not an ImageNet class; paper: the Tesla coil
 IMAGE_SIZE: int = 64  # pixels per side for the representations; paper: 299
 DEPTH: int = 18  # ResNet depth of all three models; paper: 50
@@ -106,13 +106,20 @@ names = {"untrained": f"ResNet{DEPTH} untrained", "ImageNet": imagenet_name,
 TWIN = "twin" if "twin" in models else "untrained"  # the ImageNet model's architecture, untrained
 
 
+# Eq. (5)'s sigmas remove the shares of this target's contrast that the paper's 2.4 -> 0.4 remove
+# from the same image at 299 px (each image is calibrated on itself).
+BLUR_SIGMAS = du.paper_blur_sigmas(target, du.load_target(IMAGE, 299, SEED)[0])
+print(f"eq. (5) at {IMAGE_SIZE} px: blur sigma {BLUR_SIGMAS[0]:.3g} -> {BLUR_SIGMAS[1]:.3g}")
+
+
 def visualize(kind: str, blur: bool) -> dict:
     model, normalize = models[kind]
     out = {}
     for layer in LAYERS:
         name = f"{kind}-{layer}-{'blur' if blur else 'plain'}"
+        sigmas = dict(blur_sigma=BLUR_SIGMAS[0], blur_sigma_end=BLUR_SIGMAS[1]) if blur else {}
         out[layer] = du.layer_run(NB, name, model, layer, target, STEPS, SEARCH_STEP_SIZES, blur,
-                                  decay_to=0.0, seed=SEED, normalize=normalize)
+                                  decay_to=0.0, seed=SEED, normalize=normalize, **sigmas)
         out[layer]["slope"] = du.spectral_slope(out[layer]["image"])
     return out
 
@@ -185,8 +192,14 @@ kernels = {k: first_conv(m) for k, (m, _) in models.items()}
 concentration = {k: float(du.kernel_concentration(w).mean()) for k, w in kernels.items()}
 gain = {"ImageNet": concentration["ImageNet"] / concentration[TWIN],
         "noise-trained": concentration["noise-trained"] / concentration["untrained"]}
+# How far training moved the noise model's first layer from its initialisation (the untrained ResNet
+# of the same seed starts from the same conv1: it is built first): a gain of 1.0 with conv1 barely
+# moved says nothing about wavelets.
+w_0 = kernels["untrained"]
+moved = float((kernels["noise-trained"] - w_0).norm() / w_0.norm())
 print({k: round(v, 3) for k, v in concentration.items()},
-      "trained / untrained of the same architecture:", {k: round(v, 3) for k, v in gain.items()})
+      "trained / untrained of the same architecture:", {k: round(v, 3) for k, v in gain.items()},
+      f"noise training moved conv1 by ||W - W_0|| / ||W_0|| = {moved:.3g}")
 fig, axes = plt.subplots(1, len(kernels), figsize=(4 * len(kernels), 2.8))
 for ax, (kind, w) in zip(axes, kernels.items()):
     w = w[:32]
@@ -217,7 +230,8 @@ def compared(kinds, layers):
 
 
 mi = {k: [fig10[k][l]["m_i"] for l in LAYERS] for k in models}
-slope = {k: [fig10[k][l]["slope"] for l in LAYERS] for k in models}
+# Spectral slopes of the eq. (4) images: the blur of eq. (5) steepens every spectrum by itself.
+slope = {k: [plain[k][l]["slope"] for l in LAYERS] for k in models}
 claims.check("noise_training_memorises",
              "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
              f"ResNet{DEPTH} noise-trained",
@@ -242,11 +256,13 @@ mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
 rivals = ["untrained"] + ([] if IMAGENET_MISSING else ["ImageNet"])
 claims.check("fig10_noise_model_noise_like",
              f"the noise-trained ResNet{DEPTH}'s conv3/conv4 are less clear (larger m_i) and more "
-             f"noise-like (spectral slope closer to the training noise's) than the same ResNet "
+             f"noise-like (spectral slope of the eq. (4) images closer to the training noise's) "
+             f"than the same ResNet "
              f"{' and '.join(rivals)}",
              "Fig. 10", f"ResNet{DEPTH} noise-trained vs " + " and ".join(rivals),
              {"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
-              "spectral slope conv3, conv4": {k: [slope[k][i] for i in mid] for k in models},
+              "spectral slope conv3, conv4 (eq. 4)": {k: [slope[k][i] for i in mid]
+                                                      for k in models},
               "slope training noise": train_noise_slope, "slope target": target_slope},
              all(mi["noise-trained"][i] > max(mi[k][i] for k in rivals) for i in mid)
              and all(slope["noise-trained"][i] > max(slope[k][i] for k in rivals) for i in mid),
@@ -275,7 +291,8 @@ claims.check("figS5_gabor",
              "not with noise training (each against its own architecture untrained: same kernel "
              "size)" + stand_in, "Fig. S5",
              f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained",
-             {"concentration": concentration, "trained / untrained, same architecture": gain},
+             {"concentration": concentration, "trained / untrained, same architecture": gain,
+              "noise-trained conv1 ||W - W_0|| / ||W_0||": moved},
              gain["ImageNet"] > 1.1 and gain["noise-trained"] < gain["ImageNet"]
              and abs(gain["noise-trained"] - 1) < 0.5 * (gain["ImageNet"] - 1))
 if IMAGENET_MISSING:

@@ -130,6 +130,19 @@ def test_blur_removes_the_papers_share_of_the_target_at_every_size():
     torch.testing.assert_close(default.images, by_hand.images)
 
 
+def test_each_target_is_blurred_by_its_own_299_px_share():
+    """The paper's 2.4 -> 0.4 remove different shares of the Tesla coil's contrast than of the dalmatian's;
+    paper_blur_sigmas gives the sigmas that remove the Tesla's own shares at a smaller size."""
+    tesla, _ = du.load_target("tesla", 299, 0, torch.device("cpu"))
+    small, _ = du.load_target("tesla", 64, 0, torch.device("cpu"))
+    shares = [du.blur_share(tesla, s) for s in du.PAPER_BLUR_SIGMAS]
+    assert abs(shares[0] - du.PAPER_BLUR_SHARES[0]) > 0.01  # not the dalmatian's
+    sigmas = du.paper_blur_sigmas(small, tesla)
+    for sigma, share in zip(sigmas, shares):
+        assert du.blur_share(small, sigma) == pytest.approx(share, rel=1e-6)
+    assert du.paper_blur_sigmas(tesla, tesla) == pytest.approx(du.PAPER_BLUR_SIGMAS, rel=1e-2)
+
+
 def test_blur_is_a_normalised_gaussian():
     x = torch.rand(2, 3, 16, 16)
     y = du.blur3x3(x, 1.0)
@@ -489,3 +502,19 @@ def test_truncate_works_on_a_model_another_tool_has_hooked():
     mlp[1].register_forward_hook(lambda mod, inputs, out: kept.append(out))
     mlp(torch.rand(1, 3, 2, 2, requires_grad=True))
     assert du.jacobian(mlp, torch.rand(1, 3, 2, 2)).shape == (12, 12)
+
+
+def test_depth_rank_correlation_is_exact_at_its_thresholds():
+    assert du.depth_rank_correlation([1, 2, 3, 4, 5]) == 1.0
+    assert du.depth_rank_correlation([5, 4, 3, 2, 1]) == -1.0
+    swapped = [0.07, 26.9, 38.0, 52.0, 51.6]  # one adjacent swap among five (GoogLeNet's m_i by depth)
+    assert du.depth_rank_correlation(swapped) == 0.9 and du.depth_rank_correlation(swapped) >= 0.9
+    assert du.depth_rank_correlation([1, 3, 2, 5, 4]) < 0.9  # two swaps
+    with pytest.raises(ValueError, match="at least 2"):
+        du.depth_rank_correlation([1.0])
+
+
+def test_iterations_to_reach_a_level():
+    steps, values = [0, 10, 20, 30], [5.0, 3.0, 1.0, 0.5]
+    assert du.iterations_to_reach(steps, values, 3.0) == 10 and du.iterations_to_reach(steps, values, 0.9) == 30
+    assert du.iterations_to_reach(steps, values, 0.1) is None

@@ -78,3 +78,9 @@ def test_kernelspec_is_the_one_jupyter_writes(source):
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert jupytext.read(source).metadata["kernelspec"] == {"display_name": spec.display_name,
                                                              "language": spec.language, "name": "python3"}
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_notebook_lines_fit_100_characters(source):
+    long = [(i, len(line)) for i, line in enumerate(source.read_text().splitlines(), 1) if len(line) > 100]
+    assert not long, f"{source.name}: lines over 100 characters (line, length): {long}"

@@ -146,6 +146,19 @@ def test_a_claim_over_runs_that_missed_their_embedding_is_inconclusive(results):
     assert "NOT matched" in du.run_title(missed) and "NOT matched" not in du.run_title(good)
 
 
+def test_a_claim_the_budget_cannot_test_is_below_scale(results):
+    kw = dict(text="t", figure="f", profile="quick", model="m", image="i", sizes="s", numbers={"m_i": [1, 2]})
+    good, missed = dict(m_g=1.0, m_s=2.0), dict(m_g=3.0, m_s=2.0)
+    for holds in (True, False):
+        assert du.check_claim("g", holds=holds, below_scale="needs > 400 steps", runs={"a": good}, **kw) is None
+        row = json.loads((results / "claims.json").read_text())[0]
+        assert row["status"] == "below scale" and row["why"] == "needs > 400 steps"
+    du.check_claim("g", holds=True, below_scale="needs > 400 steps", runs={"a": missed}, **kw)
+    assert json.loads((results / "claims.json").read_text())[0]["status"] == "inconclusive"  # unmatched first
+    with pytest.raises(ValueError, match="reason"):
+        du.record_claim("h", status="below scale", **kw)
+
+
 def test_layer_run_key_holds_every_argument_of_the_run():
     """The key of a cached layer run is built from visualize_layer's own signature: no argument can be left out
     (blur, normalize, the shift sigma, ...), and each one changes the key, as do the weights and the target."""
@@ -168,6 +181,8 @@ def test_layer_run_key_holds_every_argument_of_the_run():
         assert other != base and other[name] != base[name], name
     assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], False, blur_sigma=1.0)["blur_sigma"] == 1.0
     assert du.layer_run_config(du.make_mlp([48, 48], seed=1), "1", target, 20, [0.1, 0.01], False) != base
+    resnet = du.load_resnet(18)  # BatchNorm's 0-dim counters are part of the fingerprint too
+    assert du.fingerprint(resnet) == du.fingerprint(du.load_resnet(18)) != du.fingerprint(du.load_resnet(18, seed=1))
     assert du.layer_run_config(model, "1", target + 0.01, 20, [0.1, 0.01], False) != base
     with torch.no_grad():
         model[1].bias.add_(1.0)  # weights changed in place: a new fingerprint

@@ -26,7 +26,8 @@ TINY = {
     "02_non_uniqueness": dict(IMAGE_SIZE=32, DEPTHS=[18, 50], STEPS=10, FIG3_BLUR=False,
                               SEARCH_STEP_SIZES=[0.03, 0.002], CURVE_STEPS=10, SEEDS=[0, 1]),
     "05_noise_trained_models": dict(IMAGE_SIZE=32, NOISE_IMAGES=16, NOISE_SIZE=32, EPOCHS=1, BATCH=8, STEPS=10,
-                                    SEARCH_STEP_SIZES=[0.03, 0.002], LAYERS=["conv1", "conv2"]),
+                                    SEARCH_STEP_SIZES=[0.03, 0.002],
+                                    LAYERS=["conv1", "conv2", "conv3", "conv4"]),
 }
 # The claims that only the trained branch records as measured.
 TRAINED_CLAIMS = {
@@ -57,7 +58,7 @@ def test_trained_resnet_branch_runs(notebook, torch_home, tmp_path):
                            str(ROOT / "notebooks" / f"{notebook}.py"), "--profile", "quick", "--results",
                            str(results), "-p", "PROFILE=tiny", *overrides],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0 and f"[{notebook}] ok in" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "NOT available" not in proc.stdout and "NOT MEASURED" not in proc.stdout
     status = {c["claim"]: c["status"] for c in json.loads((results / "claims.json").read_text())}
     for claim in TRAINED_CLAIMS[notebook]:
