@@ -5,7 +5,7 @@ import json
 import time
 from typing import Any, Mapping
 
-from depthrep.results import _jsonable, locked, results_root, write_text
+from depthrep.results import jsonable, locked, results_root, write_text
 
 
 # holds / does not hold: measured on runs that matched their embedding, at a budget that tests the statement;
@@ -38,7 +38,7 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
         raise ValueError(f"status must be one of {CLAIM_STATUSES}, got {status!r}.")
     if status in ("not measured", "inconclusive", "below scale") and not why:
         raise ValueError(f"A claim that is {status} needs a reason (why=...).")
-    row = _jsonable(dict(claim=claim, text=text, figure=figure, profile=profile, model=model, image=image,
+    row = jsonable(dict(claim=claim, text=text, figure=figure, profile=profile, model=model, image=image,
                          sizes=sizes, numbers=numbers, status=status, why=why,
                          recorded=time.strftime("%Y-%m-%d %H:%M:%S")))
     path = results_root() / "claims.json"

@@ -40,7 +40,7 @@ def is_interactive() -> bool:
     return "ipykernel" in sys.modules
 
 
-def _progress(iterable: Any, total: int, desc: str, show: bool | None) -> Any:
+def progress_bar(iterable: Any, total: int, desc: str, show: bool | None) -> Any:
     """Wrap in a tqdm bar when interactive (or on a terminal); under ``make reproduce``
     (``DEPTHREP_PROGRESS=log``) print a progress line every 15 s instead; else return the iterable."""
     if show is None and os.environ.get("DEPTHREP_PROGRESS") == "log":

@@ -14,9 +14,10 @@ import torch
 from torch import nn
 
 from depthrep.assets import check_image
-from depthrep.device import _progress, synchronize
+from depthrep.device import progress_bar, synchronize
 from depthrep.layers import truncate
 from depthrep.metrics import distances
+from depthrep.results import safe_type
 
 
 def gaussian_kernel3(sigma: torch.Tensor) -> torch.Tensor:
@@ -82,6 +83,7 @@ def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float =
     return mean + std * torch.randn(*shape, generator=gen, dtype=dtype)
 
 
+@safe_type
 @dataclass
 class Inversion:
     """Result of ``invert``: generated images a_g, per-run final distances and the recorded history."""
@@ -220,7 +222,7 @@ def invert(
     synchronize(device)
     t0 = time.perf_counter()
     done = 0
-    for n in _progress(range(steps), steps, f"invert {getattr(model, 'layer', '')}", progress):
+    for n in progress_bar(range(steps), steps, f"invert {getattr(model, 'layer', '')}", progress):
         if n == 1:  # steady state starts after the first step (allocations, kernel selection)
             synchronize(device)
             t1 = time.perf_counter()
@@ -276,9 +278,9 @@ def reuse_freed_memory() -> bool:
     """Keep freed memory in this process's heap for the next allocation (glibc on Linux; once per process).
 
     By default glibc maps every large block afresh from the OS and returns it on free, so each inversion
-    step page-faults and zero-fills its activations again: a batch-16 ResNet50 step at 299 px ran up to
-    2x slower on CPU (``make bench``). ``invert`` calls this on CPU. The cost: the process's resident
-    memory no longer shrinks after a peak. Returns whether the setting is active.
+    step page-faults and zero-fills its activations again, which slows large CPU batches (docs/SPEED.md has
+    the measurement). ``invert`` calls this on CPU. The cost: the process's resident memory no longer
+    shrinks after a peak. Returns whether the setting is active.
     """
     global _HEAP_REUSE
     if _HEAP_REUSE is None:
@@ -363,7 +365,7 @@ def grid_around(step_size: float, ratio: float = 4.0) -> list[float]:
     return [step_size * ratio, step_size, step_size / ratio]
 
 
-SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step sizes: median of 13-60 measured
+SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step sizes (their typical value)
 
 
 def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
@@ -371,7 +373,7 @@ def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[f
                   start_std: float = 1 / 20, optimizer: str = "sgd", **_: Any) -> list[float]:
     """The search grid, moved by whole powers of its own ratio when the first gradient says that the right
     scale lies far outside it: a guess ``SEARCH_TRAVEL / (steps x RMS of the first gradient)`` (for the paper's
-    untrained ResNet50 it lies 13-60x below the best step size, which is what SEARCH_TRAVEL = 20 absorbs) more
+    untrained ResNet50 it lies some tens of times below the best step size, which SEARCH_TRAVEL absorbs) more
     than one ratio beyond either edge. The gradient's scale differs by 10^15 between layers and models (ResNet152's
     untrained conv5: RMS 1e7 at 64 px; an untrained EfficientNet-Lite0's conv5: 6e-8), and walking there edge by
     edge costs a full-length batch per two values. A grid that covers the guess is returned unchanged (the

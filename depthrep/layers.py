@@ -123,9 +123,9 @@ class InputConv2d(nn.Conv2d):
     """A stride-2 convolution applied to the input image, whose input gradient (the one thing inversion
     needs) is computed in polyphase form: one stride-1 convolution with 4x the input's channels, then a
     pixel shuffle. oneDNN's own backward-data for ResNet's 7x7 stem (64 -> 3 channels, a poor matrix shape)
-    took 10.8 ms per 299-px image on 2 CPU cores, this form 4.1 ms (`make bench` profiles it). The same
-    function and, up to rounding, the same gradient (float64: 1e-10, `tests/test_inversion.py`). Only on a
-    CPU (measured there; a GPU keeps cuDNN's own backward) and while the weights are frozen (no weight
+    is slow on a CPU; this form is faster (`make bench` profiles it; the CHANGELOG of 0.6.0 has the numbers).
+    The same function and, up to rounding, the same gradient (`tests/test_inversion.py`). Only on a CPU
+    (where it was measured; a GPU keeps cuDNN's own backward) and while the weights are frozen (no weight
     gradient is computed); otherwise it is a plain ``nn.Conv2d``."""
 
     @classmethod

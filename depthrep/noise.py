@@ -9,9 +9,9 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from depthrep.device import _progress, get_device, seed_everything
+from depthrep.device import get_device, progress_bar, seed_everything
 from depthrep.models import freeze
-from depthrep.results import _save_atomic, load_safely, results_root, write_text
+from depthrep.results import load_safely, results_root, save_atomic, write_text
 
 
 def noise_images(indices: Sequence[int] | torch.Tensor, size: int, mean: float, std: float, seed: int) -> torch.Tensor:
@@ -88,7 +88,7 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
         print(f"resuming noise training from epoch {start} of {epochs} ({checkpoint})")
     labels = noise_labels(n_images, n_classes, seed)
     epochs_run = 0
-    for epoch in _progress(range(start, epochs), epochs - start, "train on noise", progress):
+    for epoch in progress_bar(range(start, epochs), epochs - start, "train on noise", progress):
         if stop_after is not None and epochs_run >= stop_after:
             return model.eval(), log
         t0 = time.perf_counter()
@@ -110,7 +110,7 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
         log["running_accuracy"].append(correct / n_images)
         log["seconds"] += time.perf_counter() - t0
         epochs_run += 1
-        _save_atomic(dict(model=model.state_dict(), optimizer=optimizer.state_dict(), log=log, epoch=epoch + 1), checkpoint)
+        save_atomic(dict(model=model.state_dict(), optimizer=optimizer.state_dict(), log=log, epoch=epoch + 1), checkpoint)
     recalibrate_batchnorm(model, lambda i: noise_images(range(i, min(i + batch, n_images)), size, mean, std, seed)
                           .to(device), range(0, n_images, batch))
     model.eval()
@@ -118,6 +118,6 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
         correct = sum(int((model(noise_images(range(i, min(i + batch, n_images)), size, mean, std, seed).to(device))
                            .argmax(1).cpu() == labels[i:i + batch]).sum()) for i in range(0, n_images, batch))
     log["train_accuracy"] = correct / n_images
-    _save_atomic(dict(model=model.state_dict(), log=log), final)
+    save_atomic(dict(model=model.state_dict(), log=log), final)
     checkpoint.unlink(missing_ok=True)
     return freeze(model), log

@@ -30,16 +30,16 @@ def results_dir(notebook: str) -> Path:
     return path
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """NumPy/torch scalars and arrays to plain JSON types; non-finite floats to None."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, torch.Tensor):
         obj = obj.detach().cpu().numpy()
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (np.floating, float)):
         return float(obj) if math.isfinite(obj) else None
     if isinstance(obj, np.integer):
@@ -71,7 +71,7 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, obj: Any) -> Path:
     """Write ``obj`` as JSON atomically (NumPy/torch values converted, non-finite floats as null)."""
-    write_text(Path(path), json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
+    write_text(Path(path), json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")
     return Path(path)
 
 
@@ -137,15 +137,24 @@ def _cell_full(cell: Any) -> bool:
 
 
 # Types a cache file or checkpoint may hold besides tensors and plain Python values (torch.load with
-# weights_only=True refuses everything else: a results file from someone else never runs code).
-def _safe_globals() -> list:
-    from depthrep.inversion import Inversion
+# weights_only=True refuses everything else: a results file from someone else never runs code). Modules
+# above this one add their plain dataclasses of arrays with ``safe_type`` (their fields are restored, no
+# code of the file runs).
+_SAFE_TYPES: list = []
 
+
+def safe_type(cls: type) -> type:
+    """Class decorator: instances of ``cls`` (a plain dataclass of arrays) may be stored in cache files."""
+    _SAFE_TYPES.append(cls)
+    return cls
+
+
+def _safe_globals() -> list:
     from numpy import dtypes
 
     reconstruct = getattr(np, "_core", getattr(np, "core", None)).multiarray._reconstruct
     return [reconstruct, np.ndarray, np.dtype, *[getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType")],
-            Inversion]  # a plain dataclass of arrays: its fields are restored, no code of the file runs
+            *_SAFE_TYPES]
 
 
 def load_safely(path: Path, map_location: Any = None) -> Any:
@@ -162,14 +171,14 @@ def cached(notebook: str, name: str, config: dict, compute: Callable[[], Any]) -
     source (``code_version``) and the bytecode of ``compute`` and of the notebook functions it calls, so a
     change to any of them recomputes. The configuration and the code hashes are saved beside the value.
     """
-    meta = dict(config=_jsonable(config), library=code_version(), compute=_code_hash(compute))
+    meta = dict(config=jsonable(config), library=code_version(), compute=_code_hash(compute))
     key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
     folder = results_dir(notebook) / "cache"
     path = folder / f"{name}-{key}.pt"
     if path.is_file():
         return load_safely(path)
     value = compute()
-    _save_atomic(value, path)
+    save_atomic(value, path)
     write_text(folder / f"{name}-{key}.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return value
 
@@ -201,7 +210,7 @@ def locked(path: Path) -> Iterator[None]:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _save_atomic(obj: Any, path: Path) -> None:
+def save_atomic(obj: Any, path: Path) -> None:
     """torch.save through a temporary file, so an interruption never leaves a half-written checkpoint."""
     with _atomic_path(path) as tmp:
         torch.save(obj, tmp)

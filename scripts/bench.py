@@ -472,7 +472,7 @@ def main() -> None:
     parser.add_argument("--freezing", action="store_true",
                         help="compile (implies --compile) with inductor's freezing: weights as constants; its oneDNN "
                              "post-op fusion applies to inference graphs only, so an input-gradient step gains "
-                             "nothing (measured: 0.149 s vs 0.133 s eager at conv4 / 299 px on 2 CPU cores)")
+                             "nothing (docs/SPEED.md)")
     parser.add_argument("--out", type=Path, default=du.results_root() / "bench.json")
     args = parser.parse_args()
     device = torch.device(args.device) if args.device else du.get_device()

@@ -157,8 +157,9 @@ def claim_summary(results: Path) -> str | None:
     import depthrep_utils as du
 
     profiles = (("quick (64 px, 2-core CPU)", results / "claims.json"),
-                ("cpu (80 px, 2-core CPU)", ROOT / "docs" / "cpu" / "claims.json"),
-                ("paper (299 px, notebook 01 only, one H200)", ROOT / "docs" / "gpu" / "claims.json"))
+                ("cpu (80 px, 2-core CPU; release 0.5.0's checks, docs/cpu/README.md)",
+                 ROOT / "docs" / "cpu" / "claims.json"),
+                ("paper (299 px, notebook 01 only, one H200; release 0.4.0)", ROOT / "docs" / "gpu" / "claims.json"))
     lines = ["| profile | claims | " + " | ".join(du.CLAIM_STATUSES) + " |",
              "| --- | --- |" + " --- |" * len(du.CLAIM_STATUSES)]
     for label, path in profiles:
