@@ -39,8 +39,8 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
     if status in ("not measured", "inconclusive", "below scale") and not why:
         raise ValueError(f"A claim that is {status} needs a reason (why=...).")
     row = jsonable(dict(claim=claim, text=text, figure=figure, profile=profile, model=model, image=image,
-                         sizes=sizes, numbers=numbers, status=status, why=why,
-                         recorded=time.strftime("%Y-%m-%d %H:%M:%S")))
+                        sizes=sizes, numbers=numbers, status=status, why=why,
+                        recorded=time.strftime("%Y-%m-%d %H:%M:%S")))
     path = results_root() / "claims.json"
     with locked(path):
         rows = json.loads(path.read_text()) if path.is_file() else []

@@ -1,4 +1,5 @@
-"""What the notebooks repeat: one layer's cached visualization keyed by its own arguments, and its summary line."""
+"""What the notebooks repeat: one layer's cached visualization keyed by its own arguments, its summary line,
+and Fig. S1's measurement of non-uniqueness from several starts."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,8 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from depthrep.inversion import visualize_layer
+from depthrep.inversion import invert, start_image, visualize_layer
+from depthrep.metrics import distances, input_distance, shifted_input
 from depthrep.results import cached
 
 
@@ -72,9 +74,6 @@ def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size:
     """Fig. S1's measurement of non-uniqueness at one layer: one batched inversion from each start seed at one
     step size, then the pairwise distances of the generated images, of their embeddings and of the start
     images, beside m_s and ||a' - a|| (the shift with ``shift_sigma``, ``shift_seed``)."""
-    from depthrep.inversion import invert, start_image
-    from depthrep.metrics import distances, input_distance, shifted_input
-
     run = invert(model_l, target, steps, step_size, seed=list(seeds), **invert_kwargs)
     device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
     gen = run.images.to(device)

@@ -170,9 +170,9 @@ def invert(
     (``on_nonfinite='mark'`` lets such runs finish as NaN instead, for the line search). A run that stays
     finite but explodes (a pixel beyond ``DIVERGED_PIXEL`` from mid-grey, or a pixel beyond 10 with a final m_g
     above ``DIVERGED_GROWTH`` times its start) is marked in ``Inversion.diverged``: its numbers mean nothing, and
-    the line search skips it; with ``on_nonfinite='raise'`` a ``RuntimeWarning`` names its step size. ``on_step(k)`` is
-    called after step k (1-based); returning True stops the run there (the explorer's Stop button): the
-    result then holds the image and distances after k steps.
+    the line search skips it; with ``on_nonfinite='raise'`` a ``RuntimeWarning`` names its step size.
+    ``on_step(k)`` is called after step k (1-based); returning True stops the run there (the explorer's Stop
+    button): the result then holds the image and distances after k steps.
     """
     check_image(target, "target")
     bad = [v for v in (step_size if isinstance(step_size, (list, tuple, np.ndarray)) else [step_size])

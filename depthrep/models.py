@@ -25,15 +25,16 @@ def freeze(model: nn.Module) -> nn.Module:
 
 
 def copy_without_hooks(model: nn.Module) -> nn.Module:
-    """A deep copy of ``model`` without the hooks registered on it: another tool's forward hooks often keep
-    the last output, a tensor inside an autograd graph, which ``copy.deepcopy`` refuses to copy; and a private
-    copy made for inversion should not call them at every step. ``model`` keeps its hooks."""
+    """A deep copy of ``model`` without the forward and backward hooks registered on it: another tool's hooks
+    often keep the last output, a tensor inside an autograd graph, which ``copy.deepcopy`` refuses to copy; and a
+    private copy made for inversion should not call them at every step. ``model`` keeps its hooks (and the copy
+    keeps the state-dict hooks that modules register for themselves)."""
     import copy
 
     memo: dict = {}
     for module in model.modules():
         for name, value in vars(module).items():
-            if "hooks" in name and isinstance(value, dict):
+            if ("forward" in name or "backward" in name) and "hooks" in name and isinstance(value, dict):
                 memo[id(value)] = type(value)()
     return copy.deepcopy(model, memo)
 
