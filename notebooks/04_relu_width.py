@@ -139,12 +139,13 @@ for f in RANK_FAMILIES:
 
 # %% [markdown]
 # ## Fig. 9, drawn from the measurements
-# Left: layer widths of the two designs (bars) against the n (1/p)^k rule. Middle: input directions
-# that survive to the output (Jacobian rank, out of n). Right: m_i after the fixed budget.
+# Left: layer widths of the two designs (bars) against the n (1/p)^k rule. Then input directions
+# that survive to the output (Jacobian rank, out of n) and m_i after the fixed budget, for one draw;
+# right: the share of weight draws with full rank, growing widths against constant-width controls.
 
 # %%
 depths = list(range(1, MAX_DEPTH + 1))
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+fig, axes = plt.subplots(1, 4, figsize=(16, 3.4))
 k = np.arange(0, MAX_DEPTH + 1)
 axes[0].bar(k - 0.2, [N] * len(k), 0.4, label="constant width n")
 axes[0].bar(k + 0.2, [N * (1 / P) ** i for i in k], 0.4, label=f"n (1/p)^k, p = {P:.2f}")
@@ -155,11 +156,22 @@ for family in families:
     by_depth = [results[(family, d)] for d in depths]
     axes[1].plot(depths, [r["rank"] for r in by_depth], style, marker="o", label=family)
     axes[2].semilogy(depths, [r["m_i"] for r in by_depth], style, marker="o", label=family)
+SHARE_STYLE = {"constant n": ("C0", "-"), "n (1/p)^k": ("C1", "-"), "constant n/p": ("C4", "--"),
+               "constant 2.4 n": ("C5", "--")}  # the first two as in the middle panels
+for family in RANK_FAMILIES:  # over RANK_SEEDS weight draws, ReLU
+    color, style = SHARE_STYLE[family]
+    axes[3].plot(depths, [rank_share[(family, d)]["full"] for d in depths], style, color=color,
+                 marker="o", label=family)
 axes[1].axhline(N, color="gray", ls="--", lw=0.8)
-axes[1].set_ylabel(f"Jacobian rank (of n = {N})"), axes[2].set_ylabel(f"m_i after {STEPS} steps")
+axes[1].set_ylabel(f"Jacobian rank (of n = {N}), seed {SEED}")
+axes[2].set_ylabel(f"m_i after {STEPS} steps, seed {SEED}")
+axes[3].set_ylabel(f"share of {RANK_SEEDS} ReLU draws\nwith full rank")
+axes[3].set_ylim(-0.05, 1.05)
 for ax in axes[1:]:
     ax.set_xlabel("depth (ReLU layers)"), ax.set_xticks(depths), ax.legend(fontsize=7)
-fig.suptitle("Fig. 9: ReLU MLPs need widths that grow by 1/p per layer to keep the input", y=1.03)
+axes[3].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 0.08))  # below the lines at 0.6-1
+fig.suptitle("Fig. 9: the paper's rule (widths growing by 1/p per layer) against constant widths",
+             y=1.03)
 fig.tight_layout()
 du.save_fig(fig, NB, "fig9_relu_width")
 plt.show()
