@@ -17,8 +17,9 @@ Where each thing is computed, one file per concern:
     depthrep/noise.py      training on noise with checkpoints and resume (section 5)
 """
 from depthrep import ROOT
-from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, UPSTREAM, ImageError, ImageUnavailableWarning,
-                             check_image, data_dir, fetch_image, load_image, load_target, read_image)
+from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
+                             ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
+                             read_image, replicate_image)
 from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, matched, record_claim,
                              render_claims, unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
@@ -31,7 +32,7 @@ from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYER
                              fold_batchnorm, layer_names, relative_layers, truncate)
 from depthrep.metrics import (SHIFTS, depth_rank_correlation, distances, embedding_distance, input_distance,
                               iterations_to_reach, kernel_concentration, shifted_input, spectral_slope)
-from depthrep.mlp import exact_inverse, jacobian, jacobian_rank, linear_layers
+from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
 from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
                              load_beyond_cnn, load_efficientnet_lite0, load_resnet, make_mlp, trained_weights_cached)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise

@@ -39,6 +39,11 @@ PAPER_IMAGES: dict[str, tuple[str, str, str]] = {
 
 FALLBACK_IMAGE = "grace_hopper.jpg"  # ships with matplotlib
 
+# Natural photographs for replicates beyond the paper's two images: scikit-image's bundled data (no download;
+# the pinned scikit-image wheel holds the files; their licences are in skimage/data/README.txt). Loaded by
+# name like the paper's images, centre-cropped to a square before resizing.
+REPLICATE_IMAGES = ("astronaut", "chelsea", "coffee", "rocket")
+
 
 class ImageUnavailableWarning(UserWarning):
     """A paper image could not be had from upstream or the mirror; a stand-in image is used."""
@@ -145,18 +150,45 @@ def read_image(path: str | os.PathLike, size: int) -> torch.Tensor:
             f"Cannot read image {path}: {err}. The file is not an image Pillow can decode or it is "
             f"truncated; re-download it or pass another file."
         ) from err
-    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    return _resized(rgb, size)
+
+
+def _resized(rgb: np.ndarray, size: int) -> torch.Tensor:
+    """An ``[H, W, 3]`` float array in [0, 1] as a ``[1, 3, size, size]`` tensor (antialiased bilinear)."""
+    x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)[None]
     x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     return x.clamp_(0.0, 1.0).contiguous()
 
 
+def replicate_image(name: str, size: int) -> torch.Tensor:
+    """One of ``REPLICATE_IMAGES`` (scikit-image's bundled photographs) as ``[1, 3, size, size]``: the largest
+    centred square, resized."""
+    if name not in REPLICATE_IMAGES:
+        raise ValueError(f"Unknown replicate image {name!r}; choose one of {list(REPLICATE_IMAGES)}.")
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f"size must be an int >= 8 pixels, got {size!r}.")
+    try:
+        import skimage.data
+    except ImportError as err:
+        raise ImportError(f"The replicate image {name!r} comes with scikit-image, which is not installed: "
+                          f"pip install scikit-image (requirements.txt pins it).") from err
+    rgb = getattr(skimage.data, name)()[..., :3].astype(np.float32) / 255.0
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return _resized(rgb[top:top + side, left:left + side], size)
+
+
 def load_image(name_or_path: str | os.PathLike, size: int) -> tuple[torch.Tensor, str]:
-    """Load a paper image by name ('dalmatian', 'tesla') or any image file; return (tensor, source).
+    """Load a paper image by name ('dalmatian', 'tesla'), a replicate image by name (``REPLICATE_IMAGES``) or any
+    image file; return (tensor, source).
 
     ``source`` says where the pixels came from and goes into every results record. When a paper
     image cannot be fetched, matplotlib's Grace Hopper photo stands in, with a loud warning, and
     ``source`` says so.
     """
+    if str(name_or_path) in REPLICATE_IMAGES:
+        return replicate_image(str(name_or_path), size), f"{name_or_path} (scikit-image)"
     if str(name_or_path) not in PAPER_IMAGES:
         return read_image(name_or_path, size), str(name_or_path)
     try:

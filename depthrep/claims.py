@@ -8,10 +8,58 @@ from typing import Any, Mapping
 from depthrep.results import jsonable, locked, results_root, write_text
 
 
-# holds / does not hold: measured on runs that matched their embedding, at a budget that tests the statement;
-# inconclusive: a compared run missed its embedding; below scale: this profile's budget cannot test the
-# statement (the reason names what it would need); not measured: the inputs are missing (weights offline).
+# The verdict rule, in this order (docs/REPORT.md, "Method", says the same):
+# 1. not measured: the inputs are missing (weights offline), with the reason;
+# 2. inconclusive: a compared run missed its embedding (m_g >= m_s or diverged): it says something about the
+#    optimiser, not the layer;
+# 3. below scale: this profile's budget cannot test the statement (the reason names what it would need);
+# 4. inconclusive: every compared run ended within SATURATED of its start distance (m_i / ||a_0 - a||), so the
+#    comparison measures how far each run wandered from a_0, not what the layers keep;
+# 5. with replicates (``effects``: the statement's effect size per independent draw of seed or image, signed so
+#    that > 0 is what the paper says): holds if every replicate agrees, does not hold if none does,
+#    inconclusive if they disagree or there are fewer than MIN_REPLICATES;
+#    without (``holds``): the measured boolean; one that rests on fewer than MIN_REPLICATES random draws
+#    (``replicates``) is inconclusive.
 CLAIM_STATUSES = ("holds", "does not hold", "inconclusive", "below scale", "not measured")
+MIN_REPLICATES = 3
+SATURATED = 0.9  # m_i / ||a_0 - a|| above this in every compared run: the runs stayed near their start
+
+
+def start_distance_ratio(run: Mapping) -> float | None:
+    """m_i / ||a_0 - a||: where the run ended between the target (0) and its start (1); None without history."""
+    history = run.get("history") or {}
+    start = history.get("m_i")
+    if start is None or len(start) == 0 or not float(start[0]) > 0:
+        return None
+    return float(run["m_i"]) / float(start[0])
+
+
+def saturation(runs: Mapping[str, Mapping]) -> dict:
+    """The compared runs' m_i / ||a_0 - a|| (those with a recorded history): min and max, and whether every one
+    is above ``SATURATED``."""
+    ratios = [r for r in (start_distance_ratio(run) for run in runs.values()) if r is not None]
+    if not ratios:
+        return {}
+    return {"m_i / ||a_0 - a|| min, max": [min(ratios), max(ratios)],
+            "saturated": len(ratios) == len(runs) and min(ratios) > SATURATED}
+
+
+def replicate_verdict(effects: Mapping[str, float]) -> tuple[bool | None, str, dict]:
+    """The verdict rule's step 5 on replicates: ``(holds, why, numbers)``. ``effects`` maps each replicate's
+    label to the statement's effect size there, signed so that > 0 is the paper's direction. holds: every
+    replicate > 0 (and at least ``MIN_REPLICATES``); does not hold: none; otherwise None with the reason."""
+    values = [float(v) for v in effects.values()]
+    agree = sum(v > 0 for v in values)
+    ordered = sorted(values)
+    numbers = {"effect per replicate": {str(k): float(v) for k, v in effects.items()},
+               "effect min, median, max": [ordered[0], ordered[len(ordered) // 2], ordered[-1]] if values else [],
+               "replicates in the paper's direction": f"{agree} of {len(values)}"}
+    if len(values) < MIN_REPLICATES:
+        return None, (f"{len(values)} replicate(s): the verdict rule needs {MIN_REPLICATES} independent draws "
+                      f"(seeds or images)"), numbers
+    if 0 < agree < len(values):
+        return None, f"replicates disagree: {agree} of {len(values)} in the paper's direction", numbers
+    return agree == len(values), "", numbers
 
 
 def matched(run: Mapping) -> bool:
@@ -52,13 +100,34 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
 
 
 def check_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
-                numbers: dict, holds: bool, why: str = "", runs: Mapping[str, Mapping] | None = None,
-                below_scale: str = "") -> bool | None:
-    """Record a measured claim and print its row. ``runs`` (label -> a result with m_g and m_s) are the
-    generated images the claim compares: if any did not match its embedding the claim is 'inconclusive'
-    (returns None) whatever ``holds`` says. Otherwise a non-empty ``below_scale`` (what the statement would
-    need that this budget lacks, e.g. "m_i is still falling at the last of 400 steps") makes it 'below scale'
-    (returns None); else 'holds' or 'does not hold' (returns ``holds``)."""
+                numbers: dict, holds: bool | None = None, why: str = "", runs: Mapping[str, Mapping] | None = None,
+                below_scale: str = "", effects: Mapping[str, float] | None = None, effect: str = "",
+                replicates: int = 0) -> bool | None:
+    """Record a measured claim by the verdict rule (top of this module) and print its row; returns True (holds),
+    False (does not hold) or None (inconclusive, below scale).
+
+    ``runs`` (label -> a result with m_g, m_s and, for the saturation test, m_i and its history) are the
+    generated images the claim compares; ``below_scale`` is what the statement would need that this budget
+    lacks (e.g. "m_i is still falling at the last of 400 steps"). Give either ``holds`` (the measured boolean;
+    ``replicates``: how many independent random draws it rests on, 0 when it is no draw of a random model)
+    or ``effects`` (label -> effect size per replicate, > 0 in the paper's direction; ``effect`` says what it
+    is), never both."""
+    if (holds is None) == (effects is None):
+        raise ValueError(f"{claim}: give either holds (a measured boolean) or effects (per replicate), not both.")
+    numbers = dict(numbers)
+    sat = saturation(runs or {})
+    numbers.update({k: v for k, v in sat.items() if k != "saturated"})
+    if effects is not None:
+        holds, rule_why, rule_numbers = replicate_verdict(effects)
+        numbers.update({"effect": effect, **rule_numbers} if effect else rule_numbers)
+    elif 0 < replicates < MIN_REPLICATES:
+        numbers["replicates"] = replicates
+        holds, rule_why = None, (f"{replicates} draw(s) of a random model or start: the verdict rule needs "
+                                 f"{MIN_REPLICATES} (measured: {'holds' if holds else 'does not hold'})")
+    else:
+        if replicates:
+            numbers["replicates"] = replicates
+        rule_why = ""
     missed = unmatched_runs(runs or {})
     if missed:
         status = "inconclusive"
@@ -66,6 +135,13 @@ def check_claim(claim: str, text: str, figure: str, profile: str, model: str, im
                + "; ".join(missed) + (f". {why}" if why else ""))
     elif below_scale:
         status, why = "below scale", below_scale + (f". {why}" if why else "")
+    elif sat.get("saturated"):
+        status = "inconclusive"
+        why = (f"saturated: every compared run ended above {SATURATED} of its start distance (m_i / ||a_0 - a|| "
+               f"{sat['m_i / ||a_0 - a|| min, max'][0]:.3g} to {sat['m_i / ||a_0 - a|| min, max'][1]:.3g}): the "
+               f"comparison measures how far each run wandered from a_0" + (f". {why}" if why else ""))
+    elif holds is None:
+        status, why = "inconclusive", rule_why + (f". {why}" if why else "")
     else:
         status = "holds" if holds else "does not hold"
     row = record_claim(claim, text, figure, profile, model, image, sizes, numbers, status, why)
@@ -106,8 +182,8 @@ def render_claims(rows: list[dict]) -> str:
 class Claims:
     """The claims of one notebook run, made once with what every row shares (profile, image, sizes).
 
-    ``check`` records a measured verdict and returns it (with ``runs``, the generated images it compares:
-    'inconclusive' when one of them missed its embedding; ``below_scale``: the budget cannot test it);
+    ``check`` records a measured verdict by the verdict rule and returns it (``check_claim``: ``runs``, the
+    generated images it compares; ``below_scale``; ``effects`` per replicate or ``holds``);
     ``not_measured`` records a claim that could not be measured, with the reason; ``claims[claim_id]`` is the
     verdict recorded in this run (True: holds, False: does not hold, None: inconclusive, below scale or not
     measured), so each claim id is written once.
@@ -117,10 +193,11 @@ class Claims:
         self.profile, self.image, self.sizes = profile, image, sizes
         self.verdicts: dict[str, bool | None] = {}
 
-    def check(self, claim: str, text: str, figure: str, model: str, numbers: dict, holds: bool,
-              why: str = "", runs: Mapping[str, Mapping] | None = None, below_scale: str = "") -> bool | None:
+    def check(self, claim: str, text: str, figure: str, model: str, numbers: dict, holds: bool | None = None,
+              why: str = "", runs: Mapping[str, Mapping] | None = None, below_scale: str = "",
+              effects: Mapping[str, float] | None = None, effect: str = "", replicates: int = 0) -> bool | None:
         self.verdicts[claim] = check_claim(claim, text, figure, self.profile, model, self.image, self.sizes,
-                                           numbers, holds, why, runs, below_scale)
+                                           numbers, holds, why, runs, below_scale, effects, effect, replicates)
         return self.verdicts[claim]
 
     def not_measured(self, claim: str, text: str, figure: str, model: str, why: str) -> None:

@@ -88,13 +88,20 @@ def save_fig(fig: Any, notebook: str, name: str, dpi: int = 110) -> Path:
     return path
 
 
+# Modules that only judge, draw or display what was computed: left out of ``code_version``, so that a changed
+# claim rule or figure does not recompute an hour of inversions. No other module imports them
+# (tests/test_results.py checks it), so no cached computation can run their code.
+PRESENTATION_MODULES = ("claims.py", "explorer.py", "plots.py")
+
+
 @functools.lru_cache(maxsize=None)
 def code_version() -> str:
-    """Hash of the package's source (computed once per process): part of every cache key, so a changed
-    library never gets results that the old code computed."""
+    """Hash of the package's computing source (every module but ``PRESENTATION_MODULES``; computed once per
+    process): part of every cache key, so a changed library never gets results that the old code computed."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        if path.name not in PRESENTATION_MODULES:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

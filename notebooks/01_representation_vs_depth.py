@@ -56,6 +56,8 @@ SEED: int = 0  # seeds the start image a_0 and the shift a'
 DEPTH_SEEDS: list = [0, 1, 2]  # untrained ResNet50s (weights, a_0, a') for depth trends; paper: one
 LAYERS: list = ["conv1", "conv2", "conv3", "conv4", "conv5"]  # paper: conv1..conv5
 POOLED: bool = True  # also ResNet50's conv1 after max pooling (the paper's section 6 "conv1")
+REPLICATE_IMAGES: list = ["astronaut", "coffee"]  # more photographs (scikit-image's, bundled) for
+# the depth and training claims; paper: dalmatian only
 
 # %%
 NB = "01_representation_vs_depth"
@@ -74,20 +76,25 @@ RESNET_LAYERS = LAYERS[:1] + ["conv1_pool"] + LAYERS[1:] if POOLED and "conv1" i
 
 
 def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = False,
-              seed: int = SEED, around: dict | None = None) -> dict:
-    """All layers of one model and one update rule, each cached so an interrupted run resumes.
-    ``around``: another seed's results, whose step sizes centre a narrower starting grid."""
+              seed: int = SEED, around: dict | None = None, image: str = IMAGE,
+              layers: list | None = None) -> dict:
+    """All layers (or ``layers``) of one model and one update rule for one target image, each cached
+    so an interrupted run resumes. ``around``: another run's results, whose step sizes centre a
+    narrower starting grid. Each image's blur removes the same share of its own contrast."""
+    a = target if image == IMAGE else du.load_target(image, IMAGE_SIZE, seed, DEVICE)[0]
+    sigmas = BLUR_SIGMAS if image == IMAGE else [du.sigma_for_share(a, v) for v in BLUR_SHARES]
     out = {}
-    for layer in RESNET_LAYERS if arch == "ResNet50" else LAYERS:
+    for layer in layers or (RESNET_LAYERS if arch == "ResNet50" else LAYERS):
         grid = du.grid_around(around[layer]["step_size"]) if around else SEARCH_STEP_SIZES
         weights = "trained" if trained else "untrained"
-        name = f"{arch}-{weights}-{layer}-{'blur' if blur else 'plain'}-seed{seed}"
-        out[layer] = r = du.layer_run(NB, name, model, layer, target, STEPS, grid, blur,
+        name = (f"{arch}-{weights}-{layer}-{'blur' if blur else 'plain'}-seed{seed}"
+                + ("" if image == IMAGE else f"-{image}"))
+        out[layer] = r = du.layer_run(NB, name, model, layer, a, STEPS, grid, blur,
                                       decay_to=DECAY_TO, seed=seed, shift_sigma=SHIFT_SIGMA,
-                                      normalize=normalize, blur_sigma=BLUR_SIGMAS[0],
-                                      blur_sigma_end=BLUR_SIGMAS[1])
-        print(f"{arch:16} {weights:9} {'blur ' if blur else 'plain'} seed {seed} {layer:10}: "
-              + du.run_line(r))
+                                      normalize=normalize, blur_sigma=sigmas[0],
+                                      blur_sigma_end=sigmas[1])
+        print(f"{arch:16} {weights:9} {'blur ' if blur else 'plain'} seed {seed} {layer:10}"
+              + ("" if image == IMAGE else f" {image}") + ": " + du.run_line(r))
     return out
 
 
@@ -168,6 +175,27 @@ for trained in (False, True):
                                                              effnet, True, normalize=True)
 
 # %% [markdown]
+# ## Other photographs: replicates of the depth and training claims
+# One image is one draw too. On each photograph of `REPLICATE_IMAGES` (scikit-image's bundled
+# ones, no download): the untrained ResNet50 (seed `SEED`) by depth with eq. (4), EfficientNet-Lite0
+# untrained by depth and ImageNet-trained at conv1-conv2 with eq. (5). Each search starts from
+# three step sizes around the dalmatian's choice for the same model and layer.
+
+# %%
+others = {}
+for name in REPLICATE_IMAGES:
+    resnet_untrained = du.load_resnet(50, trained=False, seed=SEED).to(DEVICE)
+    others[("ResNet50", False, False, name)] = visualize(
+        "ResNet50", False, resnet_untrained, False, image=name, layers=LAYERS,
+        around=results[("ResNet50", False, False)])
+    for trained in (False, True):
+        effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
+        others[("EfficientNet-Lite0", trained, True, name)] = visualize(
+            "EfficientNet-Lite0", trained, effnet, True, normalize=True, image=name,
+            layers=LAYERS if not trained else LAYERS[:2],
+            around=results[("EfficientNet-Lite0", trained, True)])
+
+# %% [markdown]
 # ## Figures: generated images a_g beside the target
 # Each panel is titled with its m_i (input distance; smaller is a better copy of the target).
 # Generated images are not clamped during the run (as in the paper's code), so they are shown
@@ -204,24 +232,28 @@ plt.show()
 # ## Per-layer distances and the step sizes the line search chose
 
 # %%
-everything = {(arch, trained, blur, SEED): per_layer
+everything = {(arch, trained, blur, SEED, IMAGE): per_layer
               for (arch, trained, blur), per_layer in results.items()}
-everything.update({("ResNet50", False, blur, seed): per_layer
+everything.update({("ResNet50", False, blur, seed, IMAGE): per_layer
                    for (blur, seed), per_layer in by_seed.items()})
+everything.update({(arch, trained, blur, SEED, name): per_layer
+                   for (arch, trained, blur, name), per_layer in others.items()})
 table = []
-for (arch, trained, blur, seed), per_layer in everything.items():
+for (arch, trained, blur, seed, name), per_layer in everything.items():
     for layer, r in per_layer.items():
         table.append(dict(model=arch, weights="ImageNet" if trained else "untrained",
-                          update=UPDATE[blur], seed=seed, layer=layer, step_size=r["step_size"],
-                          m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"], good=r["m_g"] < r["m_s"],
-                          runs=r["runs"], seconds=r["seconds"]))
-print(f"{'model':19} {'weights':9} {'update':17} seed {'layer':10} {'step':>8} {'m_g':>9} "
-      f"{'m_s':>9} {'m_i':>7}  m_g<m_s")
+                          update=UPDATE[blur], seed=seed, image=name, layer=layer,
+                          step_size=r["step_size"], m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"],
+                          start_distance=float(r["history"]["m_i"][0]),
+                          good=r["m_g"] < r["m_s"], runs=r["runs"], seconds=r["seconds"]))
+print(f"{'model':19} {'weights':9} {'update':17} seed {'image':10} {'layer':10} {'step':>8} "
+      f"{'m_g':>9} {'m_s':>9} {'m_i':>7} m_i/start m_g<m_s")
 for t in table:
-    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['seed']:4} {t['layer']:10} "
-          f"{t['step_size']:8.3g} {t['m_g']:9.3g} {t['m_s']:9.3g} {t['m_i']:7.3g}  {t['good']}")
-search = {f"{arch}|{trained}|{UPDATE[blur]}|seed{seed}|{l}": r["search"]
-          for (arch, trained, blur, seed), per_layer in everything.items()
+    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['seed']:4} {t['image']:10} "
+          f"{t['layer']:10} {t['step_size']:8.3g} {t['m_g']:9.3g} {t['m_s']:9.3g} {t['m_i']:7.3g} "
+          f"{t['m_i'] / t['start_distance']:9.2f} {t['good']}")
+search = {f"{arch}|{trained}|{UPDATE[blur]}|seed{seed}|{name}|{l}": r["search"]
+          for (arch, trained, blur, seed, name), per_layer in everything.items()
           for l, r in per_layer.items()}
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, rows=table, search=search,
                   blur_sigmas=BLUR_SIGMAS,
@@ -242,6 +274,10 @@ for (arch, trained, blur), per_layer in results.items():
                                                                    f"mean, range)"))
     else:
         ax.plot(LAYERS, [per_layer[l]["m_i"] for l in LAYERS], **style)
+for (arch, trained, blur, name), per_layer in others.items():
+    if arch == "ResNet50":
+        ax.plot(LAYERS, [per_layer[l]["m_i"] for l in LAYERS], color="0.5", lw=0.8, ls=":",
+                marker=".", label=f"ResNet50 untrained, {UPDATE[blur]}, {name}")
 ax.set_ylabel("m_i = ||a - a_g||")
 ax.set_title("Input distance by depth (lower: closer to the target)")
 ax.legend(fontsize=6)
@@ -270,18 +306,24 @@ rank_corr = du.depth_rank_correlation  # Spearman with depth, exact (1.0: strict
 claims = du.Claims(PROFILE, source, SIZES)
 for blur, claim, fig_name in [(True, "fig2_untrained_depth", "Fig. 2"),
                               (False, "figS3_untrained_depth_no_blur", "Fig. S3")]:
-    per_seed = {s: [by_seed[(blur, s)][l]["m_i"] for l in LAYERS] for s in DEPTH_SEEDS}
-    grows = {s: mi[-1] > mi[0] and rank_corr(mi) >= 0.9 for s, mi in per_seed.items()}
+    # Replicates: the dalmatian with each seed (weights, start, shift), and (eq. 4 only) the
+    # other photographs with seed SEED.
+    reps = {f"dalmatian seed {s}": by_seed[(blur, s)] for s in DEPTH_SEEDS}
+    reps.update({f"{name} seed {SEED}": others[("ResNet50", False, blur, name)]
+                 for name in REPLICATE_IMAGES if ("ResNet50", False, blur, name) in others})
+    per_rep = {k: [per_layer[l]["m_i"] for l in LAYERS] for k, per_layer in reps.items()}
     claims.check(claim, f"untrained ResNet50, {UPDATE[blur]}: m_i grows from conv1 to conv5 "
-                        f"(for each of {len(DEPTH_SEEDS)} seeds)",
+                        f"(in every one of {len(reps)} replicates: seeds and images)",
                  fig_name, "ResNet50 untrained",
-                 {"m_i conv1..conv5 per seed": per_seed,
-                  "spearman(m_i, depth) per seed": {s: rank_corr(mi) for s, mi in per_seed.items()},
+                 {"m_i conv1..conv5 per replicate": per_rep,
+                  "m_i conv5 / conv1 per replicate": {k: mi[-1] / mi[0]
+                                                      for k, mi in per_rep.items()},
                   "m_i conv1 after max pooling per seed":
                       {s: by_seed[(blur, s)]["conv1_pool"]["m_i"] for s in DEPTH_SEEDS
                        if "conv1_pool" in by_seed[(blur, s)]}},
-                 all(grows.values()),
-                 runs={f"seed {s} {l}": by_seed[(blur, s)][l] for s in DEPTH_SEEDS for l in LAYERS})
+                 effects={k: rank_corr(mi) for k, mi in per_rep.items()},
+                 effect="Spearman correlation of m_i with depth (> 0: grows)",
+                 runs={f"{k} {l}": per_layer[l] for k, per_layer in reps.items() for l in LAYERS})
 
 TRAINED_TEXT = {
     f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}":
@@ -304,30 +346,39 @@ else:
                      {"m_i trained": tr, "m_i untrained": un},
                      all(t < u for t, u in zip(tr[:3], un[:3])),
                      runs={**runs("ResNet50", True, blur, LAYERS[:3]),
-                           **runs("ResNet50", False, blur, LAYERS[:3])})
+                           **runs("ResNet50", False, blur, LAYERS[:3])}, replicates=1)
     tr = m_i("ResNet50", True, True)
     claims.check("fig1_trained_depth", TRAINED_TEXT["fig1_trained_depth"], "Fig. 1",
                  "ResNet50 ImageNet",
                  {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)},
-                 rank_corr(tr) >= 0.9, runs=runs("ResNet50", True, True))
+                 rank_corr(tr) >= 0.9, runs=runs("ResNet50", True, True), replicates=1)
 
-tr, un = m_i("EfficientNet-Lite0", True, True), m_i("EfficientNet-Lite0", False, True)
-effnet_trained = results[("EfficientNet-Lite0", True, True)].values()
+effnet = {IMAGE: {t: results[("EfficientNet-Lite0", t, True)] for t in (False, True)}}
+effnet.update({name: {t: others[("EfficientNet-Lite0", t, True, name)] for t in (False, True)}
+               for name in REPLICATE_IMAGES})
+early = {name: {t: [per_layer[t][l]["m_i"] for l in LAYERS[:2]] for t in (False, True)}
+         for name, per_layer in effnet.items()}
 claims.check("effnet_trained_early_layers_sharper",
-             "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) "
-             "closer to "
-             "the target than untrained", "Fig. 1 (stand-in)",
+             "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) closer "
+             f"to the target than untrained (on each of {len(effnet)} images)", "Fig. 1 (stand-in)",
              "EfficientNet-Lite0 ImageNet vs untrained",
-             {"m_i trained": tr, "m_i untrained": un,
-              "trained m_g<m_s per layer": [r["m_g"] < r["m_s"] for r in effnet_trained]},
-             all(t < u for t, u in zip(tr[:2], un[:2])),
-             runs={**runs("EfficientNet-Lite0", True, True, LAYERS[:2]),
-                   **runs("EfficientNet-Lite0", False, True, LAYERS[:2])})
+             {"m_i conv1, conv2 trained per image": {k: v[True] for k, v in early.items()},
+              "m_i conv1, conv2 untrained per image": {k: v[False] for k, v in early.items()}},
+             effects={k: min(1 - t / u for t, u in zip(v[True], v[False]))
+                      for k, v in early.items()},
+             effect="1 - m_i trained / m_i untrained at the worse of conv1, conv2 (> 0: sharper)",
+             runs={f"{k} {'trained' if t else 'untrained'} {l}": per_layer[t][l]
+                   for k, per_layer in effnet.items() for t in (False, True) for l in LAYERS[:2]})
+untrained_mi = {k: [per_layer[False][l]["m_i"] for l in LAYERS] for k, per_layer in effnet.items()}
 claims.check("effnet_untrained_depth",
-             "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5",
+             "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5 "
+             f"(on each of {len(effnet)} images)",
              "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained",
-             {"m_i conv1..conv5": un, "spearman(m_i, depth)": rank_corr(un)},
-             un[-1] > un[0] and rank_corr(un) >= 0.9, runs=runs("EfficientNet-Lite0", False, True))
+             {"m_i conv1..conv5 per image": untrained_mi},
+             effects={k: rank_corr(mi) for k, mi in untrained_mi.items()},
+             effect="Spearman correlation of m_i with depth (> 0: grows)",
+             runs={f"{k} {l}": per_layer[False][l] for k, per_layer in effnet.items()
+                   for l in LAYERS})
 
 # %%
 # Asserted at the quick scale (what holds robustly there; the others are recorded above, not

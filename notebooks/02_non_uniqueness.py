@@ -43,6 +43,7 @@ IMAGE_SIZE: int = 64  # pixels per side; paper: 299
 DEPTHS: list = [18, 50, 152]  # ResNet depths of Fig. 3; paper: 18, 50, 152
 FIG3_LAYERS: list = ["conv2", "conv5"]  # layers of Fig. 3; paper: two layers per model
 STEPS: int = 150  # iterations per Fig. 3 image; paper: fixed n (its code: 500)
+PAPER_STEPS: int = 500  # the paper's code's iterations per image (what Fig. 3's statement is about)
 SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # grid extends at edges; paper: 1/2..1/1000
 CURVE_STEPS: int = 400  # iterations for Fig. 4 and 5; paper: many thousands
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
@@ -225,12 +226,18 @@ for blur in FIG3_UPDATES:
     m_s_all = {f"ResNet{d} {l}": found[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
     # The verdict under each shift sigma (the text's 1/20 decides; the code's 1/18 is reported).
     by_sigma = {f"{s:.3g}": all(m_g_all[k] < m_s_all[k][s] for k in m_g_all) for s in SHIFT_SIGMAS}
+    missed = [f"{k} (m_g {m_g_all[k]:.3g} >= m_s {m_s_all[k][SHIFT_SIGMAS[0]]:.3g})"
+              for k in m_g_all if not m_g_all[k] < m_s_all[k][SHIFT_SIGMAS[0]]]
+    # The statement is about the paper's generated images (its code: 500 steps); a shorter run
+    # that misses m_s cannot contradict it, only one at the paper's length or longer can.
+    short = (f"{'; '.join(missed)} missed at {STEPS} steps, fewer than the paper's "
+             f"{PAPER_STEPS}" if missed and STEPS < PAPER_STEPS else "")
     claims.check("fig3_m_g_below_m_s" + ("_blur" if blur else ""),
                  f"untrained ResNets, eq. ({5 if blur else 4}): m_g < m_s for every generated "
                  f"image (m_s with the text's shift sigma {SHIFT_SIGMAS[0]:.3g})", "Fig. 3",
                  "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
                  {"m_g": m_g_all, "m_s by sigma": m_s_all, "holds under sigma": by_sigma},
-                 by_sigma[f"{SHIFT_SIGMAS[0]:.3g}"])
+                 by_sigma[f"{SHIFT_SIGMAS[0]:.3g}"], below_scale=short)
 if deeper:
     mi50 = [deeper[(50, sd)]["m_i"] for sd in DEEPER_SEEDS]
     mi152 = [deeper[(152, sd)]["m_i"] for sd in DEEPER_SEEDS]
@@ -239,10 +246,10 @@ if deeper:
                  f"than ResNet50's, for each of {len(DEEPER_SEEDS)} seeds (weights and start)",
                  "Fig. 3", "ResNet50 vs ResNet152 untrained",
                  {"seeds": DEEPER_SEEDS, "m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152,
-                  "m_i difference, mean and spread":
-                      [float(np.mean(np.subtract(mi152, mi50))),
-                       float(np.std(np.subtract(mi152, mi50)))]},
-                 all(b > a for a, b in zip(mi50, mi152)),
+                  "start distance ||a_0 - a|| per seed":
+                      [float(deeper[(50, sd)]["history"]["m_i"][0]) for sd in DEEPER_SEEDS]},
+                 effects={f"seed {sd}": b - a for sd, a, b in zip(DEEPER_SEEDS, mi50, mi152)},
+                 effect="m_i ResNet152 - m_i ResNet50 at conv5 (> 0: deeper is worse)",
                  runs={f"ResNet{d} conv5 seed {sd}": deeper[(d, sd)]
                        for d in (50, 152) for sd in DEEPER_SEEDS})
 
@@ -319,7 +326,7 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not
 # asserted: Fig. 4 and 5 need longer runs than the quick profile makes; other profiles only record).
-if PROFILE == "quick":  # fig3_deeper_worse is not asserted: over 3 seeds it does not hold here
+if PROFILE == "quick":  # fig3_deeper_worse is not asserted: its conv5 runs end near their start
     assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
 
 # %% [markdown]

@@ -149,16 +149,20 @@ labels = {k: names[k].replace(" (", "\n(") for k in models}
 rows = {labels[k]: [target] + [fig10[k][l]["image"] for l in LAYERS] for k in models}
 
 
-def title(r: dict) -> str:
-    """m_i and the spectral slope s on the first line; the warning of a missed run below them."""
+def title(kind: str, layer: str) -> str:
+    """m_i and the spectral slope s of the image shown (eq. 5) with, in brackets, the slope of
+    the eq. (4) image (what fig10_noise_model_noise_like compares); a missed run's warning below."""
+    r = fig10[kind][layer]
     first, *rest = du.run_title(r).split("\n")
-    return "\n".join([f"{first}, s={r['slope']:.2f}", *rest])
+    return "\n".join([f"{first}", f"s={r['slope']:.2f} (eq. 4: {plain[kind][layer]['slope']:.2f})",
+                      *rest])
 
 
-notes = {labels[k]: ["target"] + [title(fig10[k][l]) for l in LAYERS] for k in models}
+notes = {labels[k]: ["target"] + [title(k, l) for l in LAYERS] for k in models}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
-fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; "
-             f"shown clipped to [0, 1])", y=1.03)
+fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px; shown clipped "
+             f"to [0, 1]); s: spectral slope of the image shown, in brackets of the eq. (4) image",
+             y=1.03)
 du.save_fig(fig, NB, "fig10_three_models")
 plt.show()
 runs = {f"{labels[k]}\neq. ({5 if blur else 4})": (fig10 if blur else plain)[k]
@@ -248,7 +252,7 @@ for blur, found in ((True, fig10), (False, plain)):
                  f"even for an unseen input, against the same architecture untrained" + stand_in,
                  "Fig. 10", f"{imagenet_name} vs {names[TWIN]}",
                  {"m_i ImageNet": tr, "m_i untrained": un},
-                 all(t < u for t, u in zip(tr[:2], un[:2])),
+                 all(t < u for t, u in zip(tr[:2], un[:2])), replicates=1,
                  runs={f"{k} {l}": found[k][l] for k in ("ImageNet", TWIN) for l in LAYERS[:2]})
 mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
 # Within one architecture: the noise-trained ResNet against the same ResNet untrained (and against
@@ -266,7 +270,7 @@ claims.check("fig10_noise_model_noise_like",
               "slope training noise": train_noise_slope, "slope target": target_slope},
              all(mi["noise-trained"][i] > max(mi[k][i] for k in rivals) for i in mid)
              and all(slope["noise-trained"][i] > max(slope[k][i] for k in rivals) for i in mid),
-             runs=compared(["noise-trained"] + rivals, ["conv3", "conv4"]))
+             runs=compared(["noise-trained"] + rivals, ["conv3", "conv4"]), replicates=1)
 # Fig. S4: blur stalls the noise-trained model, not every model: the layers where its blurred run
 # misses m_s while the controls' blurred runs (the other models, eq. 5) match theirs.
 good = {(k, blur): [r[l]["m_g"] < r[l]["m_s"] for l in LAYERS]
@@ -285,7 +289,7 @@ claims.check("figS4_blur_stalls",
               "m_g blur": [fig10["noise-trained"][l]["m_g"] for l in LAYERS],
               "m_s": [noise_plain[l]["m_s"] for l in LAYERS],
               "stalled by blur only in the noise-trained model": stalled},
-             all(good[("noise-trained", False)]) and bool(stalled))
+             all(good[("noise-trained", False)]) and bool(stalled), replicates=1)
 claims.check("figS5_gabor",
              "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, "
              "not with noise training (each against its own architecture untrained: same kernel "
@@ -294,7 +298,7 @@ claims.check("figS5_gabor",
              {"concentration": concentration, "trained / untrained, same architecture": gain,
               "noise-trained conv1 ||W - W_0|| / ||W_0||": moved},
              gain["ImageNet"] > 1.1 and gain["noise-trained"] < gain["ImageNet"]
-             and abs(gain["noise-trained"] - 1) < 0.5 * (gain["ImageNet"] - 1))
+             and abs(gain["noise-trained"] - 1) < 0.5 * (gain["ImageNet"] - 1), replicates=1)
 if IMAGENET_MISSING:
     claims.not_measured("fig10_resnet_imagenet",
                         f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",

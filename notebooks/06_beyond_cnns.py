@@ -193,7 +193,8 @@ for arch in ARCHS:
                  f"untrained {arch}: m_i grows with relative depth (stem to last block)",
                  "06 (sec. 7)", f"{arch} untrained",
                  {"m_i stem..4/4": mi, "spearman(m_i, depth)": rank_corr(mi)},
-                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]))
+                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]),
+                 replicates=1)
 everything = list(results)
 name = {k: label(*k).replace("\n", " ") for k in everything}
 claims.check("beyond_non_unique",
@@ -220,7 +221,7 @@ if patch_archs and cnn_archs:
                  "exactly than a CNN stem (smaller m_i)",
                  "06 (sec. 7)", ", ".join(ARCHS) + " untrained", {"m_i stem": stems},
                  max(stems[a] for a in patch_archs) < min(stems[a] for a in cnn_archs),
-                 runs=runs([(a, False) for a in ARCHS], ["stem"]))
+                 runs=runs([(a, False) for a in ARCHS], ["stem"]), replicates=1)
 for arch, why in missing.items():
     claims.not_measured(f"beyond_{arch.lower()}_trained", f"ImageNet-trained {arch} by depth",
                         "06 (sec. 7)", f"{arch} ImageNet", f"weights unavailable ({why[:100]})")

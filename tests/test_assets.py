@@ -82,6 +82,24 @@ def test_unknown_paper_image_name():
         du.fetch_image("zebra")
 
 
+def test_replicate_images_load_by_name_as_square_rgb():
+    """scikit-image's bundled photographs load offline by name, centre-cropped (not stretched) to the size."""
+    import skimage.data
+
+    x, source = du.load_image("chelsea", 32)
+    assert x.shape == (1, 3, 32, 32) and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert "chelsea" in source and "scikit-image" in source
+    raw = torch.from_numpy(skimage.data.chelsea().astype(np.float32) / 255).permute(2, 0, 1)
+    h, w = raw.shape[1:]
+    left = (w - h) // 2
+    square = torch.nn.functional.interpolate(raw[None, :, :, left:left + h], size=(32, 32), mode="bilinear",
+                                             antialias=True, align_corners=False)
+    torch.testing.assert_close(x, square.clamp(0, 1))
+    assert len({du.fingerprint(du.load_image(n, 16)[0]) for n in du.REPLICATE_IMAGES}) == 4
+    with pytest.raises(ValueError, match="astronaut"):
+        du.replicate_image("lena", 16)
+
+
 def save(img: Image.Image, path, **kw):
     img.save(path, **kw)
     return path
