@@ -20,8 +20,9 @@ from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
                              ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
                              read_image, replicate_image)
-from depthrep.claims import (CLAIM_STATUSES, Claims, check_claim, claims_table, matched, record_claim,
-                             render_claims, unmatched_runs)
+from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, SATURATED, VERDICT_RULE, Claims, check_claim,
+                             claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
+                             unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.experiments import fingerprint, layer_run, layer_run_config, non_unique, run_line, seed_spread
 from depthrep.explorer import Explorer

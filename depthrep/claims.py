@@ -8,21 +8,23 @@ from typing import Any, Mapping
 from depthrep.results import jsonable, locked, results_root, write_text
 
 
-# The verdict rule, in this order (docs/REPORT.md, "Method", says the same):
-# 1. not measured: the inputs are missing (weights offline), with the reason;
-# 2. inconclusive: a compared run missed its embedding (m_g >= m_s or diverged): it says something about the
-#    optimiser, not the layer;
-# 3. below scale: this profile's budget cannot test the statement (the reason names what it would need);
-# 4. inconclusive: every compared run ended within SATURATED of its start distance (m_i / ||a_0 - a||), so the
-#    comparison measures how far each run wandered from a_0, not what the layers keep;
-# 5. with replicates (``effects``: the statement's effect size per independent draw of seed or image, signed so
-#    that > 0 is what the paper says): holds if every replicate agrees, does not hold if none does,
-#    inconclusive if they disagree or there are fewer than MIN_REPLICATES;
-#    without (``holds``): the measured boolean; one that rests on fewer than MIN_REPLICATES random draws
-#    (``replicates``) is inconclusive.
 CLAIM_STATUSES = ("holds", "does not hold", "inconclusive", "below scale", "not measured")
 MIN_REPLICATES = 3
 SATURATED = 0.9  # m_i / ||a_0 - a|| above this in every compared run: the runs stayed near their start
+VERDICT_RULE = f"""\
+Each claim's status comes from one rule, applied in this order (`depthrep/claims.py`, `check_claim`):
+1. **not measured**: the inputs are missing (weights unavailable offline), with the reason.
+2. **inconclusive**: a compared run missed its embedding (m_g >= m_s, or diverged): it says something about
+   the optimiser, not about what the layer keeps.
+3. **below scale**: this profile's budget cannot test the statement; the reason names what it would need.
+4. **inconclusive**: every compared run ended above {SATURATED} of its start distance (m_i / ||a_0 - a||): the
+   comparison measures how far each run wandered from a_0, not what the layers keep (saturated).
+5. With replicates (the statement's effect size in each independent draw of seed or image, signed so that
+   > 0 is the paper's direction): **holds** if every replicate agrees, **does not hold** if none does,
+   **inconclusive** if they disagree or there are fewer than {MIN_REPLICATES}. Without replicates (a measured boolean):
+   holds or does not hold, unless it rests on fewer than {MIN_REPLICATES} draws of a random model or start
+   (inconclusive, with what it measured).
+"""
 
 
 def start_distance_ratio(run: Mapping) -> float | None:

@@ -319,3 +319,26 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, training=train_log
 if PROFILE == "quick":
     assert claims["noise_training_memorises"], \
         "the noise-trained model should memorise its training set"
+
+# %% [markdown]
+# ## Explorer: the three models side by side
+# Pick the model (untrained, ImageNet-trained or its offline stand-in, noise-trained), the layer,
+# the step size (it moves to the value this notebook's search chose; **Search step size** runs the
+# batched search) and blur, then **Run**. Built only in an interactive session.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if du.is_interactive():
+    def build(model, layer):
+        net, normalize = models[model]
+        return du.truncate(net, layer, normalize=normalize), f"{names[model]}, {layer}"
+
+    def chosen(v):
+        found = (fig10 if v["blur"] else plain).get(v["model"], {})
+        return found.get(v["layer"], {}).get("step_size")
+
+    explorer = du.Explorer(target, build, {"model": list(models), "layer": LAYERS},
+                           values={"model": "noise-trained"}, steps=STEPS, chosen=chosen)
+    display(explorer.widget)
+else:
+    print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -262,3 +262,34 @@ def test_layer_run_caches_and_separates_blur(results):
     assert blurred["m_i"] != plain["m_i"]
     assert len(list((results / "nb" / "cache").glob("run-*.pt"))) == 2
     assert "m_g=" in du.run_line(plain) and f"{plain['runs']} runs" in du.run_line(plain)
+
+
+def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp_path, monkeypatch):
+    """docs/REPORT.md is generated from the records: one entry per claim with the paper's section and words,
+    each profile's status with its effect and spread; a claim without the paper's words stops the generator."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import update_docs
+    from paper_claims import CLAIMS
+
+    kw = dict(text="m_i grows", figure="Fig. 2", model="ResNet50", image="dalmatian", sizes="64 px")
+    quick, cpu = tmp_path / "quick.json", tmp_path / "cpu.json"
+    rows = {"fig2_untrained_depth": dict(status="holds", why="", numbers={
+        "effect": "Spearman", "effect per replicate": {"seed 0": 1.0}, "effect min, median, max": [0.9, 1.0, 1.0],
+        "replicates in the paper's direction": "5 of 5"}),
+        "figS2_conditioning": dict(status="does not hold", why="median 3.7e4", numbers={"median": 3.7e4})}
+    quick.write_text(json.dumps([dict(claim=c, profile="quick", **kw, **r) for c, r in rows.items()]))
+    cpu.write_text(json.dumps([dict(claim="fig4_conv2", profile="cpu", status="below scale", why="needs 5000 steps",
+                                    numbers={}, **kw)]))
+    monkeypatch.setattr(update_docs, "RECORDS", (("quick", "64 px", quick), ("cpu", "80 px", cpu)))
+    text = update_docs.report()
+    for claim in ("fig2_untrained_depth", "figS2_conditioning", "fig4_conv2"):
+        assert f"### {claim}" in text and CLAIMS[claim][1][:40] in text
+    assert "0.9 / 1 / 1 (min / median / max), 5 of 5 in the paper's direction" in text
+    contradicted = text.split("## Where the paper is contradicted")[1].split("## What this")[0]
+    assert "figS2_conditioning" in contradicted and "fig2_untrained_depth" not in contradicted
+    assert "fig4_conv2**: cpu: below scale (needs 5000 steps)" in text.split("## What this reproduction")[1]
+    quick.write_text(json.dumps([dict(claim="new_claim", profile="quick", status="holds", why="", numbers={}, **kw)]))
+    with pytest.raises(SystemExit, match="new_claim"):
+        update_docs.report()

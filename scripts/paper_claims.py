@@ -1,0 +1,196 @@
+"""What the paper says for each claim of the record: its section and its own words (quoted from
+../shared/paper/paper.txt), and what this reproduction does differently and why. Used by
+scripts/update_docs.py to write docs/REPORT.md; a claim of the record missing here is an error there.
+"""
+
+PAPER = "Badger, B. L. (2022). Depth and Representation in Vision Models. Technical report."
+
+# claim id: (section, the paper's words, what differs here and why)
+CLAIMS: dict[str, tuple[str, str, str]] = {
+    "fig1_trained_depth": (
+        "Sec. 2, Fig. 1",
+        "the representation becomes more abstract the deeper the layer in question, with a near-perfect copy "
+        "of the input image in the early layers giving way to a cartoon-like abstraction in the later layers",
+        "needs torchvision's ImageNet ResNet50 weights, which cannot be downloaded on the CPU machines; the "
+        "EfficientNet-Lite0 rows (offline weights) stand in"),
+    "fig1_trained_early_layers_sharper": (
+        "Sec. 5 (Fig. 1 vs 2)",
+        "training leads to an increase in representation clarity in early layers for a target input that is a "
+        "member of a class in the training dataset, regardless of whether Gaussian convolution was used",
+        "as fig1_trained_depth: ImageNet ResNet50 weights offline only on the GPU machine"),
+    "fig1_trained_early_layers_sharper_no_blur": (
+        "Sec. 5, Fig. S3",
+        "regardless of whether Gaussian convolution was used in the representation visualization process "
+        "(Figure S3)",
+        "as fig1_trained_depth"),
+    "fig2_untrained_depth": (
+        "Sec. 2, Fig. 2",
+        "it is clear that the unlearned representations provide less and less information as layer depth "
+        "increases",
+        "64 px (quick) or 80 px (cpu) instead of 299 px, 200-250 steps; judged over 3 seeds of weights, start "
+        "and shift (the paper shows one)"),
+    "figS3_untrained_depth_no_blur": (
+        "Sec. 2, Fig. S3",
+        "The same observations are made when (4) is used, meaning that this decrease in input information "
+        "present in the later layers does not result from Gaussian convolution",
+        "as fig2_untrained_depth; also judged on scikit-image's photographs besides the dalmatian"),
+    "effnet_untrained_depth": (
+        "Sec. 7 (other CNNs)",
+        "The results presented in this work appear to be general to other convolutional image classification "
+        "models (GoogleNet etc.)",
+        "EfficientNet-Lite0, the one ImageNet-trained CNN whose weights are available offline; on several images"),
+    "effnet_trained_early_layers_sharper": (
+        "Sec. 5 (Fig. 1 vs 2), stand-in",
+        "training leads to an increase in representation clarity in early layers",
+        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images"),
+    "fig3_m_g_below_m_s": (
+        "Sec. 3.1, Fig. 3",
+        "each representation visualization exhibits an m_g < m_s regardless of visual quality, and the same is "
+        "true for the same layers ResNet152 and for ResNet18",
+        "150 (quick) or 250 (cpu) steps instead of the paper's code's 500; a miss at fewer steps is below scale"),
+    "fig3_m_g_below_m_s_blur": (
+        "Sec. 3.1, Fig. 3",
+        "each representation visualization exhibits an m_g < m_s regardless of visual quality",
+        "as fig3_m_g_below_m_s, with eq. (5); the paper does not say which update Fig. 3 used"),
+    "fig3_deeper_worse": (
+        "Sec. 3.1, Fig. 3",
+        "Observing the difference in Conv5 representation visual quality between ResNet50 and ResNet152, it is "
+        "clear that an increase in depth further reduces the input representation visualization quality "
+        "regardless of layer width",
+        "3 seeds instead of one draw; at 64-80 px both conv5 runs end near their start distance"),
+    "fig4_conv2": (
+        "Sec. 3.2, Fig. 4",
+        "an exponential decay in the output distance between generated and original embeddings occurs even as "
+        "there is an increase in input distance m_i",
+        "400 (quick) or 500 (cpu) steps against the paper's thousands; judged from m_i's minimum on"),
+    "fig5_conv5": (
+        "Sec. 3.2, Fig. 5",
+        "for ResNet50 layer Conv5 plotted in Figure 5, there is an inverse correlation between the values of "
+        "m_g and m_i as n increases",
+        "as fig4_conv2"),
+    "figS1_trained_non_unique": (
+        "Sec. 3.2, Fig. S1",
+        "Testing this question for ResNet50 layer Conv5, we find in Figure S1 that there is evidence that "
+        "training does not remove non-uniqueness of layer representations",
+        "needs the ImageNet ResNet50 weights; figS1_effnet stands in"),
+    "figS1_effnet": (
+        "Sec. 3.2, Fig. S1, stand-in",
+        "training does not remove non-uniqueness of layer representations",
+        "EfficientNet-Lite0's conv5; non-uniqueness measured as generated images farther apart than their "
+        "starts while their embeddings stay within m_s"),
+    "fig6_width": (
+        "Sec. 4.1, Fig. 6",
+        "the generated input a_g ... becomes more similar to the target input a as the number of elements in the "
+        "first hidden layer surpasses the number of elements in the input",
+        "3 x 16 x 16 inputs at the quick profile (widths as multiples of n, as the paper's 1000-5000 of 2523); "
+        "3 seeds of weights and start"),
+    "fig7_under_vs_over": (
+        "Sec. 4.1, Fig. 7",
+        "increasing iterations of gradient descent (4) yield better and better output approximations ... but "
+        "the input representation distance ||a - a_g|| becomes slightly larger and certainly does not decay "
+        "towards the origin",
+        "6000 (quick) or 10000 (cpu) steps; judged over the run's second half, with the null-space floor"),
+    "fig8_depth": (
+        "Sec. 4.2, Fig. 8",
+        "an increase in the number of layers ... leads to less accurate representation visualizations ... for a "
+        "fixed number of gradient descent iterations. But if the number of gradient descent iterations grows, "
+        "deeper models form representations that are capable of approximating the input well",
+        "'approximating well' made a number: m_i <= ||a' - a||, reached within the longer budget"),
+    "figS2_float64": (
+        "Sec. 4.2",
+        "a fully connected three-deep model may be inverted accurately using Torch library matrix inversion, but "
+        "notably only if double (64-bit floating) precision is used",
+        "a solve per layer, never an explicit inverse; 3 seeds"),
+    "figS2_conditioning": (
+        "Sec. 4.2, Fig. S2",
+        "nearly all possible inputs a'' are much farther (more than one million times to be specific) from a "
+        "than a'",
+        "the amplification over 10 models at n = 768 and the paper's 2523"),
+    "relu_p_half": (
+        "Sec. 4.3",
+        "At the start of training, it may be assumed that half of each layer's neurons are zeroed out if ReLU "
+        "is applied",
+        "measured per layer on the target, the start image and uniform noise"),
+    "relu_constant_loses": (
+        "Sec. 4.3",
+        "including ReLU activations ... after each layer leads to a substantial drop in representation "
+        "visualization accuracy, or more precisely ||a - a_g|| increased for a given output distance",
+        "3 x 10 x 10 inputs; Jacobian ranks over 10 draws, m_i from one"),
+    "relu_growing_restores": (
+        "Sec. 4.3, Fig. 9",
+        "for a model with ReLU nonlinearities to be overcomplete this model must have an increasing number of "
+        "neurons per layer, and the precise number of neurons required for layer n is m(1/p)^n",
+        "as relu_constant_loses"),
+    "relu_growth_needed": (
+        "Sec. 4.3, Fig. 9",
+        "this model must have an increasing number of neurons per layer",
+        "controls the paper does not run: constant widths n/p and 2.4 n, over 10 draws"),
+    "noise_training_memorises": (
+        "Sec. 5-6",
+        "image recognition models such as ResNets are capable of memorizing pure noise ... even if both lead to "
+        "training accuracy at unity",
+        "a ResNet18 on 256-512 noise images of 32 px with 10 labels (the paper: ResNet50, 10k images of 224 px, "
+        "100 labels, 90 epochs), one training run"),
+    "fig10_imagenet_sharper": (
+        "Sec. 5, Fig. 10",
+        "there is still a marked increase in clarity in the ImageNet-trained model's representation of this "
+        "input compared to the untrained model",
+        "EfficientNet-Lite0 pair stands in for ResNet50 (weights offline); the Tesla coil at 64-80 px"),
+    "fig10_imagenet_sharper_no_blur": (
+        "Sec. 5, Fig. 10 / S4",
+        "a marked increase in clarity in the ImageNet-trained model's representation",
+        "as fig10_imagenet_sharper, with eq. (4)"),
+    "fig10_noise_model_noise_like": (
+        "Sec. 5, Fig. 10",
+        "layers Conv3 and Conv4 are noticeably less clear than for the same layers either untrained or trained "
+        "on ImageNet ... actively transforms natural image representations into those nearly indistinguishable "
+        "from the pattern of noise present in the training set",
+        "the small noise-trained ResNet18 (see noise_training_memorises) against the same ResNet untrained; "
+        "'noise-like' measured as the spectral slope"),
+    "fig10_resnet_imagenet": (
+        "Sec. 5, Fig. 10",
+        "Representation visualizations of an object (Tesla Coil) not present in the ImageNet dataset using "
+        "ResNet50",
+        "needs the ImageNet ResNet weights"),
+    "figS4_blur_stalls": (
+        "Sec. 5, Fig. S4",
+        "||O(a_g, theta) - O(a, theta)|| does not become arbitrarily small as the number of iterations "
+        "increases. This is not the case if Gaussian convolution is omitted",
+        "one budget, not several: a stall cannot be told from a slow run here"),
+    "figS5_gabor": (
+        "Sec. 5-6, Fig. S5",
+        "ResNet50's layer Conv1 kernel weights are observed to learn Gabor and other wavelet functions after "
+        "training on ImageNet ... the latter [noise-trained] do not contain the wavelet transformations",
+        "concentration of the kernels' spectra, each model against its own architecture untrained"),
+    "beyond_resnet50_depth": (
+        "Sec. 7 (future work)",
+        "it remains to be seen whether they are also applicable to vision transformers, mixers, or other "
+        "non-convolutional models",
+        "the reference CNN of notebook 06, at matching relative depth (eq. 4)"),
+    "beyond_googlenet_depth": (
+        "Sec. 7",
+        "The results presented in this work appear to be general to other convolutional image classification "
+        "models (GoogleNet etc.)",
+        "untrained GoogLeNet, one draw"),
+    "beyond_googlenet_trained": ("Sec. 7", "(GoogleNet etc.)", "trained weights unavailable offline"),
+    "beyond_vit_depth": (
+        "Sec. 7 (open question)",
+        "it remains to be seen whether they are also applicable to vision transformers",
+        "untrained torchvision ViT, one draw; the paper makes no claim, this answers its question"),
+    "beyond_vit_trained": ("Sec. 7 (open question)", "vision transformers", "trained weights unavailable offline"),
+    "beyond_mixer_depth": (
+        "Sec. 7 (open question)",
+        "it remains to be seen whether they are also applicable to ... mixers",
+        "untrained timm MLP-Mixer, one draw; the paper makes no claim"),
+    "beyond_mixer_trained": ("Sec. 7 (open question)", "mixers", "trained weights unavailable offline"),
+    "beyond_non_unique": (
+        "Sec. 4.4",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "Fig. S1's criterion at the last depth of every model of notebook 06, 3 starts"),
+    "beyond_patch_vs_stem": (
+        "(this reproduction's question)",
+        "not a claim of the paper: a patch embedding is a square linear map per patch, so by section 4.1 it "
+        "should be invertible where a strided CNN stem is not",
+        "untrained models, one draw"),
+}
