@@ -102,7 +102,9 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
 # ## Untrained ResNet50 (Fig. 2, and Fig. S3 without blur)
 # Three draws (the weights, the start image and the shift all from one seed) show how much of a
 # trend is the draw; the figures show the first. The other draws start their line search from three
-# step sizes around the first draw's choice (extended at an edge like any search).
+# step sizes around the first draw's choice (extended at an edge like any search). One image is one
+# draw too: the same model (seed `SEED`) with eq. (4) on each photograph of `REPLICATE_IMAGES`
+# (scikit-image's bundled ones, no download), its search around the dalmatian's choice.
 
 # %%
 results, by_seed = {}, {}
@@ -112,6 +114,12 @@ for seed in dict.fromkeys([SEED] + DEPTH_SEEDS):
         by_seed[(blur, seed)] = visualize("ResNet50", False, resnet_untrained, blur, seed=seed,
                                           around=by_seed.get((blur, SEED)))
 results.update({("ResNet50", False, blur): by_seed[(blur, SEED)] for blur in UPDATE})
+others = {}
+for name in REPLICATE_IMAGES:
+    resnet_untrained = du.load_resnet(50, trained=False, seed=SEED).to(DEVICE)
+    others[("ResNet50", False, False, name)] = visualize(
+        "ResNet50", False, resnet_untrained, False, image=name, layers=LAYERS,
+        around=results[("ResNet50", False, False)])
 
 # %% [markdown]
 # ## How eq. (5) is set, measured
@@ -163,43 +171,11 @@ if resnet_trained is not None:
         results[("ResNet50", True, blur)] = visualize("ResNet50", True, resnet_trained, blur)
 
 # %% [markdown]
-# ## The same comparison on EfficientNet-Lite0 (offline ImageNet-trained model)
-# Its weights expect ImageNet mean/std inputs, so both its trained and untrained runs normalise the
-# input inside the model (the generated image itself stays in pixel units, comparable with the
-# ResNet's).
-
-# %%
-for trained in (False, True):
-    effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
-    results[("EfficientNet-Lite0", trained, True)] = visualize("EfficientNet-Lite0", trained,
-                                                             effnet, True, normalize=True)
-
-# %% [markdown]
-# ## Other photographs: replicates of the depth and training claims
-# One image is one draw too. On each photograph of `REPLICATE_IMAGES` (scikit-image's bundled
-# ones, no download): the untrained ResNet50 (seed `SEED`) by depth with eq. (4), EfficientNet-Lite0
-# untrained by depth and ImageNet-trained at conv1-conv2 with eq. (5). Each search starts from
-# three step sizes around the dalmatian's choice for the same model and layer.
-
-# %%
-others = {}
-for name in REPLICATE_IMAGES:
-    resnet_untrained = du.load_resnet(50, trained=False, seed=SEED).to(DEVICE)
-    others[("ResNet50", False, False, name)] = visualize(
-        "ResNet50", False, resnet_untrained, False, image=name, layers=LAYERS,
-        around=results[("ResNet50", False, False)])
-    for trained in (False, True):
-        effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
-        others[("EfficientNet-Lite0", trained, True, name)] = visualize(
-            "EfficientNet-Lite0", trained, effnet, True, normalize=True, image=name,
-            layers=LAYERS if not trained else LAYERS[:2],
-            around=results[("EfficientNet-Lite0", trained, True)])
-
-# %% [markdown]
-# ## Figures: generated images a_g beside the target
+# ## Fig. 1, Fig. 2, Fig. S3: generated images a_g beside the target, and their claims
 # Each panel is titled with its m_i (input distance; smaller is a better copy of the target).
 # Generated images are not clamped during the run (as in the paper's code), so they are shown
-# clipped to [0, 1].
+# clipped to [0, 1]. Each claim goes into `results/claims.json` with the numbers behind it (the
+# verdict rule: `du.VERDICT_RULE`, docs/REPORT.md).
 
 # %%
 def grid(keys: list, title: str, layers: list = RESNET_LAYERS):
@@ -223,50 +199,13 @@ fig = grid([("ResNet50", t, blur) for t in (True, False) for blur in UPDATE],
            "Fig. S3: with (eq. 5) and without (eq. 4) blur, before and after training")
 du.save_fig(fig, NB, "figS3_blur_vs_plain")
 plt.show()
-fig = grid([("EfficientNet-Lite0", True, True), ("EfficientNet-Lite0", False, True)],
-           "Other architecture: EfficientNet-Lite0, ImageNet-trained vs untrained (eq. 5)", LAYERS)
-du.save_fig(fig, NB, "efficientnet_lite0")
-plt.show()
-
-# %% [markdown]
-# ## Per-layer distances and the step sizes the line search chose
-
-# %%
-everything = {(arch, trained, blur, SEED, IMAGE): per_layer
-              for (arch, trained, blur), per_layer in results.items()}
-everything.update({("ResNet50", False, blur, seed, IMAGE): per_layer
-                   for (blur, seed), per_layer in by_seed.items()})
-everything.update({(arch, trained, blur, SEED, name): per_layer
-                   for (arch, trained, blur, name), per_layer in others.items()})
-table = []
-for (arch, trained, blur, seed, name), per_layer in everything.items():
-    for layer, r in per_layer.items():
-        table.append(dict(model=arch, weights="ImageNet" if trained else "untrained",
-                          update=UPDATE[blur], seed=seed, image=name, layer=layer,
-                          step_size=r["step_size"], m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"],
-                          start_distance=float(r["history"]["m_i"][0]),
-                          good=r["m_g"] < r["m_s"], runs=r["runs"], seconds=r["seconds"]))
-print(f"{'model':19} {'weights':9} {'update':17} seed {'image':10} {'layer':10} {'step':>8} "
-      f"{'m_g':>9} {'m_s':>9} {'m_i':>7} m_i/start m_g<m_s")
-for t in table:
-    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['seed']:4} {t['image']:10} "
-          f"{t['layer']:10} {t['step_size']:8.3g} {t['m_g']:9.3g} {t['m_s']:9.3g} {t['m_i']:7.3g} "
-          f"{t['m_i'] / t['start_distance']:9.2f} {t['good']}")
-search = {f"{arch}|{trained}|{UPDATE[blur]}|seed{seed}|{name}|{l}": r["search"]
-          for (arch, trained, blur, seed, name), per_layer in everything.items()
-          for l, r in per_layer.items()}
-du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, rows=table, search=search,
-                  blur_sigmas=BLUR_SIGMAS,
-                  schedule=[dict(variant=label, layer=layer, step_size=r["step_size"],
-                                 m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"])
-                            for (label, layer), r in schedule.items()]),
-             NB, "distances")
-
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
 for (arch, trained, blur), per_layer in results.items():
+    if arch != "ResNet50":
+        continue
     style = dict(marker="o", ls="-" if blur else "--",
                  label=f"{arch} {'ImageNet' if trained else 'untrained'}, {UPDATE[blur]}")
-    if arch == "ResNet50" and not trained and len(DEPTH_SEEDS) > 1:
+    if not trained and len(DEPTH_SEEDS) > 1:
         per_seed = np.array([[by_seed[(blur, s)][l]["m_i"] for l in LAYERS] for s in DEPTH_SEEDS])
         mid = per_seed.mean(axis=0)
         ax.errorbar(LAYERS, mid, yerr=[mid - per_seed.min(axis=0), per_seed.max(axis=0) - mid],
@@ -279,15 +218,10 @@ for (arch, trained, blur, name), per_layer in others.items():
         ax.plot(LAYERS, [per_layer[l]["m_i"] for l in LAYERS], color="0.5", lw=0.8, ls=":",
                 marker=".", label=f"ResNet50 untrained, {UPDATE[blur]}, {name}")
 ax.set_ylabel("m_i = ||a - a_g||")
-ax.set_title("Input distance by depth (lower: closer to the target)")
+ax.set_title("ResNet50: input distance by depth (lower: closer to the target)")
 ax.legend(fontsize=6)
 du.save_fig(fig, NB, "m_i_by_depth")
 plt.show()
-
-# %% [markdown]
-# ## Claims, measured and recorded
-# Each claim goes into `results/claims.json` with the numbers behind it; the ones that hold robustly
-# at the quick scale are also asserted, so `make test` fails if a change breaks them.
 
 # %%
 def m_i(arch, trained, blur):
@@ -353,14 +287,40 @@ else:
                  {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)},
                  rank_corr(tr) >= 0.9, runs=runs("ResNet50", True, True), replicates=1)
 
-effnet = {IMAGE: {t: results[("EfficientNet-Lite0", t, True)] for t in (False, True)}}
-effnet.update({name: {t: others[("EfficientNet-Lite0", t, True, name)] for t in (False, True)}
-               for name in REPLICATE_IMAGES})
+# %% [markdown]
+# ## The same comparison on EfficientNet-Lite0 (offline ImageNet-trained model), and its claims
+# Its weights expect ImageNet mean/std inputs, so both its trained and untrained runs normalise the
+# input inside the model (the generated image itself stays in pixel units, comparable with the
+# ResNet's). Besides the dalmatian: untrained by depth and ImageNet-trained at conv1-conv2 on each
+# photograph of `REPLICATE_IMAGES`, each search around the dalmatian's choice.
+
+# %%
+for trained in (False, True):
+    effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
+    results[("EfficientNet-Lite0", trained, True)] = visualize("EfficientNet-Lite0", trained,
+                                                             effnet, True, normalize=True)
+for name in REPLICATE_IMAGES:
+    for trained in (False, True):
+        effnet = du.load_efficientnet_lite0(trained=trained, seed=SEED).to(DEVICE)
+        others[("EfficientNet-Lite0", trained, True, name)] = visualize(
+            "EfficientNet-Lite0", trained, effnet, True, normalize=True, image=name,
+            layers=LAYERS if not trained else LAYERS[:2],
+            around=results[("EfficientNet-Lite0", trained, True)])
+fig = grid([("EfficientNet-Lite0", True, True), ("EfficientNet-Lite0", False, True)],
+           "Other architecture: EfficientNet-Lite0, ImageNet-trained vs untrained (eq. 5)", LAYERS)
+du.save_fig(fig, NB, "efficientnet_lite0")
+plt.show()
+
+# %%
+effnet_runs = {IMAGE: {t: results[("EfficientNet-Lite0", t, True)] for t in (False, True)}}
+effnet_runs.update({name: {t: others[("EfficientNet-Lite0", t, True, name)]
+                            for t in (False, True)} for name in REPLICATE_IMAGES})
 early = {name: {t: [per_layer[t][l]["m_i"] for l in LAYERS[:2]] for t in (False, True)}
-         for name, per_layer in effnet.items()}
+         for name, per_layer in effnet_runs.items()}
 claims.check("effnet_trained_early_layers_sharper",
              "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) closer "
-             f"to the target than untrained (on each of {len(effnet)} images)", "Fig. 1 (stand-in)",
+             f"to the target than untrained (on each of {len(effnet_runs)} images)",
+             "Fig. 1 (stand-in)",
              "EfficientNet-Lite0 ImageNet vs untrained",
              {"m_i conv1, conv2 trained per image": {k: v[True] for k, v in early.items()},
               "m_i conv1, conv2 untrained per image": {k: v[False] for k, v in early.items()}},
@@ -368,17 +328,53 @@ claims.check("effnet_trained_early_layers_sharper",
                       for k, v in early.items()},
              effect="1 - m_i trained / m_i untrained at the worse of conv1, conv2 (> 0: sharper)",
              runs={f"{k} {'trained' if t else 'untrained'} {l}": per_layer[t][l]
-                   for k, per_layer in effnet.items() for t in (False, True) for l in LAYERS[:2]})
-untrained_mi = {k: [per_layer[False][l]["m_i"] for l in LAYERS] for k, per_layer in effnet.items()}
+                   for k, per_layer in effnet_runs.items() for t in (False, True)
+                   for l in LAYERS[:2]})
+untrained_mi = {k: [per_layer[False][l]["m_i"] for l in LAYERS]
+                for k, per_layer in effnet_runs.items()}
 claims.check("effnet_untrained_depth",
              "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5 "
-             f"(on each of {len(effnet)} images)",
+             f"(on each of {len(effnet_runs)} images)",
              "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained",
              {"m_i conv1..conv5 per image": untrained_mi},
              effects={k: rank_corr(mi) for k, mi in untrained_mi.items()},
              effect="Spearman correlation of m_i with depth (> 0: grows)",
-             runs={f"{k} {l}": per_layer[False][l] for k, per_layer in effnet.items()
+             runs={f"{k} {l}": per_layer[False][l] for k, per_layer in effnet_runs.items()
                    for l in LAYERS})
+
+# %% [markdown]
+# ## Per-layer distances and the step sizes the line search chose
+
+# %%
+everything = {(arch, trained, blur, SEED, IMAGE): per_layer
+              for (arch, trained, blur), per_layer in results.items()}
+everything.update({("ResNet50", False, blur, seed, IMAGE): per_layer
+                   for (blur, seed), per_layer in by_seed.items()})
+everything.update({(arch, trained, blur, SEED, name): per_layer
+                   for (arch, trained, blur, name), per_layer in others.items()})
+table = []
+for (arch, trained, blur, seed, name), per_layer in everything.items():
+    for layer, r in per_layer.items():
+        table.append(dict(model=arch, weights="ImageNet" if trained else "untrained",
+                          update=UPDATE[blur], seed=seed, image=name, layer=layer,
+                          step_size=r["step_size"], m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"],
+                          start_distance=float(r["history"]["m_i"][0]),
+                          good=r["m_g"] < r["m_s"], runs=r["runs"], seconds=r["seconds"]))
+print(f"{'model':19} {'weights':9} {'update':17} seed {'image':10} {'layer':10} {'step':>8} "
+      f"{'m_g':>9} {'m_s':>9} {'m_i':>7} m_i/start m_g<m_s")
+for t in table:
+    print(f"{t['model']:19} {t['weights']:9} {t['update']:17} {t['seed']:4} {t['image']:10} "
+          f"{t['layer']:10} {t['step_size']:8.3g} {t['m_g']:9.3g} {t['m_s']:9.3g} {t['m_i']:7.3g} "
+          f"{t['m_i'] / t['start_distance']:9.2f} {t['good']}")
+search = {f"{arch}|{trained}|{UPDATE[blur]}|seed{seed}|{name}|{l}": r["search"]
+          for (arch, trained, blur, seed, name), per_layer in everything.items()
+          for l, r in per_layer.items()}
+du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, rows=table, search=search,
+                  blur_sigmas=BLUR_SIGMAS,
+                  schedule=[dict(variant=label, layer=layer, step_size=r["step_size"],
+                                 m_g=r["m_g"], m_s=r["m_s"], m_i=r["m_i"])
+                            for (label, layer), r in schedule.items()]),
+             NB, "distances")
 
 # %%
 # Asserted at the quick scale (what holds robustly there; the others are recorded above, not
