@@ -35,7 +35,8 @@ from depthrep.metrics import (SHIFTS, depth_rank_correlation, distances, embeddi
                               iterations_to_reach, kernel_concentration, shifted_input, spectral_slope)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
 from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
-                             load_beyond_cnn, load_efficientnet_lite0, load_resnet, make_mlp, trained_weights_cached)
+                             load_beyond_cnn, load_efficientnet_lite0, load_resnet, load_trained, make_mlp,
+                             trained_weights_cached)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise
 from depthrep.plots import NOT_MATCHED, image_grid, run_title, to_numpy_image
 from depthrep.results import (cached, code_version, load_safely, locked, results_dir, results_root, save_fig,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -37,6 +37,22 @@ def copy_without_hooks(model: nn.Module) -> nn.Module:
             if ("forward" in name or "backward" in name) and "hooks" in name and isinstance(value, dict):
                 memo[id(value)] = type(value)()
     return copy.deepcopy(model, memo)
+
+
+def load_trained(load: Callable[[], nn.Module], what: str, stand_in: Callable[[], nn.Module] | None = None,
+                 stand_in_name: str = "") -> tuple[nn.Module | None, str]:
+    """``(load(), "")`` for a trained model; when its weights are unavailable offline
+    (``WeightsUnavailableError``), ``(stand_in() or None, reason)``, saying so in one printed line: the notebooks'
+    "trained model, or the offline stand-in with the reason" in one call. The reason is the error's first line,
+    for the claims that are then not measured."""
+    try:
+        return load(), ""
+    except WeightsUnavailableError as err:
+        reason = str(err).splitlines()[0]
+        then = (f"{stand_in_name or 'a stand-in'} stands in, labelled as such" if stand_in is not None
+                else "what needs them is recorded as NOT MEASURED")
+        print(f"{what} weights are NOT available here ({reason[:120]}): {then}.")
+        return (stand_in() if stand_in is not None else None), reason
 
 
 RESNET_DEPTHS = (18, 34, 50, 101, 152)

@@ -158,15 +158,10 @@ for (label, layer), r in schedule.items():
 # cannot be had.
 
 # %%
-try:
-    resnet_trained = du.load_resnet(50, trained=True).to(DEVICE)
-    TRAINED_MISSING = ""
-except du.WeightsUnavailableError as err:
-    resnet_trained, TRAINED_MISSING = None, str(err).splitlines()[0]
-    print("ImageNet-trained ResNet50 weights are NOT available here, so the trained-ResNet50 "
-          "panels and the")
-    print("claims that need them are recorded as NOT MEASURED. Reason:", TRAINED_MISSING)
+resnet_trained, TRAINED_MISSING = du.load_trained(lambda: du.load_resnet(50, trained=True),
+                                                  "ImageNet ResNet50")
 if resnet_trained is not None:
+    resnet_trained = resnet_trained.to(DEVICE)
     for blur in UPDATE:
         results[("ResNet50", True, blur)] = visualize("ResNet50", True, resnet_trained, blur)
 

@@ -174,18 +174,13 @@ plt.show()
 # closer than the embedding of the shifted input a'.
 
 # %%
-try:
-    s1_model = du.load_resnet(50, trained=True).to(DEVICE)
-    s1_name, s1_norm = "ResNet50 ImageNet", False
-    S1_MISSING = ""
-except du.WeightsUnavailableError as err:
-    S1_MISSING = str(err).splitlines()[0]
-    print("ImageNet ResNet50 weights are NOT available here; Fig. S1 on ResNet50 is recorded as "
-          "NOT MEASURED.")
-    print("Running the same check on EfficientNet-Lite0 (ImageNet-trained, offline), "
-          "labelled as such.")
-    s1_model = du.load_efficientnet_lite0(trained=True).to(DEVICE)
-    s1_name, s1_norm = "EfficientNet-Lite0 ImageNet (stand-in)", True
+s1_model, S1_MISSING = du.load_trained(
+    lambda: du.load_resnet(50, trained=True), "ImageNet ResNet50",
+    stand_in=lambda: du.load_efficientnet_lite0(trained=True),
+    stand_in_name="EfficientNet-Lite0 (ImageNet-trained, offline weights)")
+s1_model = s1_model.to(DEVICE)
+s1_name, s1_norm = (("EfficientNet-Lite0 ImageNet (stand-in)", True) if S1_MISSING
+                    else ("ResNet50 ImageNet", False))
 s1_l = du.truncate(s1_model, "conv5", normalize=s1_norm)
 s1_step, _ = cached(f"s1-search-{s1_name}",
                     dict(model=s1_name, step_sizes=SEARCH_STEP_SIZES, steps=STEPS),

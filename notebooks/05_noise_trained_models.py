@@ -89,16 +89,14 @@ plt.show()
 
 # %%
 models = {"untrained": (du.load_resnet(DEPTH, seed=SEED).to(DEVICE), False)}
-try:
-    models["ImageNet"] = (du.load_resnet(DEPTH, trained=True).to(DEVICE), False)
-    IMAGENET_MISSING, imagenet_name = "", f"ResNet{DEPTH} ImageNet"
-except du.WeightsUnavailableError as err:
-    IMAGENET_MISSING = str(err).splitlines()[0]
-    print(f"ImageNet ResNet{DEPTH} weights are NOT available here: its panels are NOT MEASURED.")
-    print("EfficientNet-Lite0 (ImageNet-trained, offline) stands in for them, labelled as such.")
-    models["ImageNet"] = (du.load_efficientnet_lite0(trained=True).to(DEVICE), True)
-    imagenet_name = "EfficientNet-Lite0 ImageNet (stand-in)"
-    # Training effects are measured within one architecture: the stand-in against itself untrained.
+imagenet, IMAGENET_MISSING = du.load_trained(
+    lambda: du.load_resnet(DEPTH, trained=True), f"ImageNet ResNet{DEPTH}",
+    stand_in=lambda: du.load_efficientnet_lite0(trained=True),
+    stand_in_name="EfficientNet-Lite0 (ImageNet-trained, offline weights)")
+models["ImageNet"] = (imagenet.to(DEVICE), bool(IMAGENET_MISSING))  # the stand-in normalises
+imagenet_name = ("EfficientNet-Lite0 ImageNet (stand-in)" if IMAGENET_MISSING
+                 else f"ResNet{DEPTH} ImageNet")
+if IMAGENET_MISSING:  # training effects within one architecture: the stand-in against itself
     models["twin"] = (du.load_efficientnet_lite0(trained=False, seed=SEED).to(DEVICE), True)
 models["noise-trained"] = (noise_model, False)
 names = {"untrained": f"ResNet{DEPTH} untrained", "ImageNet": imagenet_name,

@@ -224,6 +224,23 @@ def test_missing_weights_offline_raise_a_specific_error(tmp_path, monkeypatch):
         du.load_resnet(50, trained=True)
 
 
+def test_load_trained_gives_the_model_or_the_stand_in_with_the_reason(capsys):
+    """The notebooks' one call for a trained model: the model itself when it loads; otherwise the stand-in (or
+    None) with the error's first line as the reason, and one printed line saying what happens instead."""
+    model = du.make_mlp([4, 4])
+    assert du.load_trained(lambda: model, "X") == (model, "")
+
+    def offline():
+        raise du.WeightsUnavailableError("ImageNet weights for X are not available: no network.\nCopy them.")
+
+    stand_in = du.make_mlp([4, 2])
+    got, why = du.load_trained(offline, "ImageNet X", stand_in=lambda: stand_in, stand_in_name="Y")
+    assert got is stand_in and why == "ImageNet weights for X are not available: no network."
+    assert "ImageNet X weights are NOT available here" in capsys.readouterr().out
+    assert du.load_trained(offline, "ImageNet X") == (None, why)
+    assert "NOT MEASURED" in capsys.readouterr().out
+
+
 @needs_mirror
 def test_efficientnet_lite0_classifies_the_dalmatian():
     import torchvision
