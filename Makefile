@@ -16,7 +16,7 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce reproduce-plan test unit nbval test-browser bench sync lab clean \
+.PHONY: setup data reproduce reproduce-plan test unit nbval test-browser bench bench-peers sync lab clean \
 	$(addprefix reproduce-,$(NAMES))
 BROWSER_PKGS := playwright==1.65.2 jupyterlab==4.6.6
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
@@ -82,6 +82,26 @@ test-browser: setup
 # passes options, e.g. BENCH_ARGS="--sizes 128 --no-iterations"; see scripts/bench.py --help.
 bench: setup
 	DEPTHREP_RESULTS=$(abspath $(RESULTS)) $(PY) scripts/bench.py $(BENCH_ARGS)
+
+# The same inversion job with torch-lucent and bdpy (scripts/bench_peers.py). They live in their own virtual
+# environment, which sees .venv through a path file; both install without their dependencies (torch-lucent
+# pins kornia<=0.4.1, which would downgrade torch), their runtime needs beside them, all constrained to the
+# installed torch, torchvision and numpy, so the project's pins never move.
+PEERS := build/peers-venv
+PEERS_PKGS := torch-lucent==0.1.8 bdpy==0.26
+PEERS_DEPS := kornia==0.9.0 decorator==5.3.1 future==1.0.0 h5py==3.16.0 hdf5storage==0.2.2 pandas==3.1.1 \
+	pyyaml==6.0.4 scikit-learn==1.9.1
+$(PEERS)/.installed: $(VENV)/.installed
+	rm -rf $(PEERS) && $(PYTHON) -m venv $(PEERS)
+	$(PY) -c "import site; print(site.getsitepackages()[0])" > \
+		$$($(PEERS)/bin/python -c "import site; print(site.getsitepackages()[0])")/project-venv.pth
+	$(PY) -m pip freeze | grep -i -E '^(torch|torchvision|numpy)==' > $(PEERS)/constraints.txt
+	$(PEERS)/bin/python -m pip install --quiet -c $(PEERS)/constraints.txt --no-deps $(PEERS_PKGS)
+	$(PEERS)/bin/python -m pip install --quiet -c $(PEERS)/constraints.txt $(PEERS_DEPS)
+	touch $@
+
+bench-peers: $(PEERS)/.installed
+	$(PEERS)/bin/python scripts/bench_peers.py --out $(abspath $(RESULTS))/bench_peers.json $(BENCH_ARGS)
 
 sync: setup
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)

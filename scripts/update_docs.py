@@ -154,27 +154,24 @@ def bench(path: Path) -> str | None:
     return "\n".join(lines)
 
 
-def claim_summary(results: Path) -> str | None:
-    """Counts per status for each profile that has a record: quick (results/), cpu and paper (docs/)."""
+def claim_summary() -> str | None:
+    """Counts per status for each profile that has a record (docs/quick, docs/cpu, docs/gpu)."""
     import depthrep_utils as du
 
-    profiles = (("quick (64 px, 2-core CPU)", results / "claims.json"),
-                ("cpu (80 px, 2-core CPU; release 0.5.0's checks, docs/cpu/README.md)",
-                 ROOT / "docs" / "cpu" / "claims.json"),
-                ("paper (299 px, notebook 01 only, one H200; release 0.4.0)", ROOT / "docs" / "gpu" / "claims.json"))
     lines = ["| profile | claims | " + " | ".join(du.CLAIM_STATUSES) + " |",
              "| --- | --- |" + " --- |" * len(du.CLAIM_STATUSES)]
-    for label, path in profiles:
+    for name, label, path in RECORDS:
         if path.exists():
             rows = json.loads(path.read_text())
-            lines.append(f"| {label} | {len(rows)} | "
+            lines.append(f"| {name} ({label}) | {len(rows)} | "
                          + " | ".join(str(sum(r["status"] == s for r in rows)) for s in du.CLAIM_STATUSES) + " |")
     return "\n".join(lines) if len(lines) > 2 else None
 
 
 RECORDS = (("quick", "64 px, 2-core CPU, `make test`", ROOT / "docs" / "quick" / "claims.json"),
-           ("cpu", "80 px, 2-core CPU; release 0.5.0's checks (docs/cpu/README.md)", ROOT / "docs" / "cpu" / "claims.json"),
-           ("paper", "299 px, notebook 01 only, one H200; release 0.4.0", ROOT / "docs" / "gpu" / "claims.json"))
+           ("cpu", "80 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
+           ("paper", "299 px, notebook 01 only, one H200; release 0.4.0's checks",
+            ROOT / "docs" / "gpu" / "claims.json"))
 
 
 def _effect_cell(row: dict) -> str:
@@ -272,10 +269,10 @@ def report() -> str:
             untested.append(f"- **{claim}**: " + "; ".join(f"{n}: {r['status']} ({r['why'][:220]})"
                                                            for n, r in rows))
     out += ["## What reproduces", "", "Claims that hold at some profile:", ""] + verdicts("holds")
-    out += ["", "## Where the paper is contradicted", "",
+    out += (["", "## Where the paper is contradicted", "",
             "Claims that do not hold at some profile: fair, matched runs at a budget that tests the statement, "
-            "the replicates agreeing against the paper. A row from the cpu record predates the verdict rule "
-            "(release 0.5.0) and rests on one draw where the quick row has replicates.", ""] + verdicts("does not hold")
+            "the replicates agreeing against the paper (the profile's row above gives the numbers).", ""]
+            + verdicts("does not hold"))
     out += ["", "## What this reproduction could not test", "",
             "Claims with no verdict at any profile, and what each would need:", ""] + (untested or ["- none"])
     return "\n".join(out) + "\n"
@@ -297,27 +294,47 @@ def replace_sections(path: Path, sections: dict) -> None:
     path.write_text(text)
 
 
+def copy_record(source: Path, profile: str, dest: Path, with_figures: bool = False) -> None:
+    """Copy a run's claims record (only if every row is of ``profile``), its run log and, with ``with_figures``,
+    its figures (``<notebook>/<name>.png`` -> ``dest/<name>.png``) into the committed ``dest``. A record of other
+    profiles is left where it is (an error when asked for by ``--cpu``)."""
+    if not (source / "claims.json").exists() or source == dest:
+        return
+    rows = json.loads((source / "claims.json").read_text())
+    if {r["profile"] for r in rows} != {profile}:
+        if not with_figures:
+            print(f"{source}/claims.json is not a {profile}-only record: docs/{dest.name} left as it is")
+            return
+        raise SystemExit(f"{source}/claims.json holds profiles {sorted({r['profile'] for r in rows})}, not only {profile}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("claims.json", "claims.md") + (("runs.json",) if with_figures else ()):
+        if (source / name).exists():
+            shutil.copyfile(source / name, dest / name)
+    if with_figures:
+        for png in source.glob("*/*.png"):
+            shutil.copyfile(png, dest / png.name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     parser.add_argument("--make-test", help="the measured time of make test on a fresh clone, e.g. '19 min 30 s'")
+    parser.add_argument("--cpu", type=Path, help="a finished `make reproduce PROFILE=cpu RESULTS=DIR` run: its record, "
+                        "run log and figures are copied to docs/cpu/")
     args = parser.parse_args()
     results = args.results.resolve()
     gpu, cpu = ROOT / "docs" / "gpu", ROOT / "docs" / "cpu"
+    copy_record(results, "quick", ROOT / "docs" / "quick")
+    if args.cpu:
+        copy_record(args.cpu.resolve(), "cpu", cpu, with_figures=True)
     replace_sections(ROOT / "README.md", {
-        "claim-summary": lambda: claim_summary(results),
+        "claim-summary": claim_summary,
         "make-test": lambda: args.make_test})
     replace_sections(ROOT / "docs" / "RESULTS.md", {
         "claims": lambda: claims(results), "claim-counts": lambda: status_counts(results),
         "claims-gpu": lambda: claims(gpu), "claims-cpu": lambda: claims(cpu),
         "claim-counts-cpu": lambda: status_counts(cpu),
         "runtimes": lambda: runtimes(results), "figures": lambda: figures(results)})
-    if (results / "claims.json").exists() and results != ROOT / "docs" / "quick":
-        rows = json.loads((results / "claims.json").read_text())
-        if {r["profile"] for r in rows} == {"quick"}:  # the quick record the report and README cite
-            (ROOT / "docs" / "quick").mkdir(parents=True, exist_ok=True)
-            for name in ("claims.json", "claims.md"):
-                shutil.copyfile(results / name, ROOT / "docs" / "quick" / name)
     (ROOT / "docs" / "REPORT.md").write_text(report())
     replace_sections(ROOT / "docs" / "SPEED.md", {
         "bench": lambda: bench(results / "bench.json"), "bench-gpu": lambda: bench(gpu / "bench.json")})
