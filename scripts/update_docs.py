@@ -154,6 +154,29 @@ def bench(path: Path) -> str | None:
     return "\n".join(lines)
 
 
+def bench_peers(path: Path) -> str | None:
+    """The rows of a bench_peers.json written by scripts/bench_peers.py, and each peer's time to m_g < m_s over
+    the project's fastest row's."""
+    if not path.exists():
+        return None
+    b = json.loads(path.read_text())
+    lines = [f"{b['size']} px, {b['steps']} steps, {b['threads']} thread(s), torch {b['torch']}.", ""]
+    for layer, got in b["layers"].items():
+        lines += [f"**{layer}** (m_s = {got['m_s']:.4g})", "",
+                  "| case | seconds | s / step | m_g / m_s | m_i | m_i / start distance | seconds to m_g < m_s |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for r in got["rows"]:
+            to = "never" if r["to_reach"] is None else f"{r['to_reach']:.2f}"
+            lines.append(f"| {r['case']} | {r['seconds']:.2f} | {r['seconds_per_step']:.4f} | {r['m_g_over_m_s']:.3f} | "
+                         f"{r['m_i']:.2f} | {r['m_i_over_start']:.3f} | {to} |")
+        ours = [r["to_reach"] for r in got["rows"][:2] if r["to_reach"] is not None]
+        ratios = [f"{r['case'].split(' (')[0]}: {r['to_reach'] / min(ours):.1f}x" for r in got["rows"][2:]
+                  if ours and r["to_reach"] is not None]
+        lines += ["", "Time to m_g < m_s over the project's fastest: " + ("; ".join(ratios) if ratios else "no ratio")
+                  + ".", ""]
+    return "\n".join(lines).strip()
+
+
 def claim_summary() -> str | None:
     """Counts per status for each profile that has a record (docs/quick, docs/cpu, docs/gpu)."""
     import depthrep_utils as du
@@ -337,7 +360,8 @@ def main() -> None:
         "runtimes": lambda: runtimes(results), "figures": lambda: figures(results)})
     (ROOT / "docs" / "REPORT.md").write_text(report())
     replace_sections(ROOT / "docs" / "SPEED.md", {
-        "bench": lambda: bench(results / "bench.json"), "bench-gpu": lambda: bench(gpu / "bench.json")})
+        "bench": lambda: bench(results / "bench.json"), "bench-gpu": lambda: bench(gpu / "bench.json"),
+        "bench-peers": lambda: bench_peers(results / "bench_peers.json")})
 
 
 if __name__ == "__main__":
