@@ -191,7 +191,7 @@ def claim_summary() -> str | None:
     return "\n".join(lines) if len(lines) > 2 else None
 
 
-RECORDS = (("quick", "64 px, 2-core CPU, `make test`", ROOT / "docs" / "quick" / "claims.json"),
+RECORDS = (("quick", "64 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
            ("cpu", "80 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
            ("paper", "299 px, notebook 01 only, one H200; release 0.4.0's checks",
             ROOT / "docs" / "gpu" / "claims.json"))
