@@ -26,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "browser"
-TINY = dict(IMAGE_SIZE=32, STEPS=40, SEARCH_STEP_SIZES=[0.5, 0.03, 0.002], DEPTH_SEEDS=[0],
+TINY = dict(IMAGE_SIZE=32, STEPS=40, SEARCH_STEP_SIZES=[0.5, 0.03, 0.002], DEPTH_SEEDS=[0], REPLICATE_IMAGES=[],
             LAYERS=["conv1", "conv2", "conv3", "conv4", "conv5"])
 CHROMIUM = os.environ.get("DEPTHREP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
