@@ -14,6 +14,18 @@ def linear_layers(mlp: nn.Module) -> list[nn.Linear]:
 
 
 @torch.no_grad()
+def _affine(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The float64 product P of the layers' weights and the bias c carried through: x -> P x + c."""
+    weight = layers[0].weight.detach().double()
+    product = torch.eye(weight.shape[1], dtype=torch.float64, device=weight.device)
+    bias = torch.zeros(weight.shape[1], dtype=torch.float64, device=weight.device)
+    for layer in layers:
+        w = layer.weight.detach().double()
+        product, bias = w @ product, w @ bias + (layer.bias.detach().double() if layer.bias is not None else 0)
+    return product, bias
+
+
+@torch.no_grad()
 def collapse_linear(mlp: nn.Sequential) -> nn.Sequential:
     """A linear MLP (``Flatten`` and ``Linear`` layers only, as ``make_mlp`` without activation) as the one
     affine map it computes, x -> P x + c, with P the product of its weights and c its biases carried through
@@ -26,13 +38,8 @@ def collapse_linear(mlp: nn.Sequential) -> nn.Sequential:
         raise ValueError(f"collapse_linear needs an MLP of Flatten and Linear layers only; this one has {other} "
                          f"(an activation cannot be collapsed: invert the MLP itself).")
     layers = linear_layers(mlp)
-    weight = layers[0].weight.detach().double()
-    product = torch.eye(weight.shape[1], dtype=torch.float64, device=weight.device)
-    bias = torch.zeros(weight.shape[1], dtype=torch.float64, device=weight.device)
-    for layer in layers:
-        w = layer.weight.detach().double()
-        product, bias = w @ product, w @ bias + (layer.bias.detach().double() if layer.bias is not None else 0)
-    affine = nn.Linear(product.shape[1], product.shape[0], device=weight.device, dtype=layers[0].weight.dtype)
+    product, bias = _affine(layers)
+    affine = nn.Linear(product.shape[1], product.shape[0], device=product.device, dtype=layers[0].weight.dtype)
     affine.weight.copy_(product)
     affine.bias.copy_(bias)
     return freeze(nn.Sequential(nn.Flatten(), affine))
@@ -73,10 +80,7 @@ def null_space_floor(mlp: nn.Module, start: torch.Tensor, target: torch.Tensor, 
     space, so no run from ``start`` gets closer to ``target`` than this, and a run whose m_g -> 0 reaches it:
     the exact floor of m_i (0 for a full-rank model). Float64 SVD; rank at ``rtol`` of the largest singular
     value."""
-    weights = [layer.weight.detach().double().cpu() for layer in linear_layers(mlp)]
-    product = weights[0]
-    for w in weights[1:]:
-        product = w @ product
+    product = _affine(linear_layers(mlp))[0].cpu()
     _, sv, vh = torch.linalg.svd(product, full_matrices=True)
     rank = int((sv > sv.max() * rtol).sum())
     error = (start.detach().double().cpu() - target.detach().double().cpu()).flatten()
