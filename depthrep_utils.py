@@ -26,9 +26,10 @@ from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, SATURATED, VERDICT_
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.experiments import fingerprint, layer_run, layer_run_config, non_unique, run_line, seed_spread
 from depthrep.explorer import Explorer
-from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, Inversion, blur3x3, blur_share, gaussian_kernel3,
-                                grid_around, invert, line_search, paper_blur_sigmas, relocate_grid, reuse_freed_memory,
-                                search_invert, sigma_for_share, start_image, visualize_layer)
+from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, UPDATE_RULES, FourierImage, Inversion, blur3x3,
+                                blur_share, gaussian_kernel3, grid_around, invert, line_search, paper_blur_sigmas,
+                                relocate_grid, reuse_freed_memory, search_invert, sigma_for_share, start_image,
+                                visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
                              fold_batchnorm, layer_names, relative_layers, truncate)
 from depthrep.metrics import (SHIFTS, depth_rank_correlation, distances, embedding_distance, input_distance,

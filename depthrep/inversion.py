@@ -142,6 +142,7 @@ def invert(
     record_every: int = 10,
     on_nonfinite: str = "raise",
     optimizer: str = "sgd",
+    parameterization: str = "pixel",
     autocast: torch.dtype | None = None,
     progress: bool | None = None,
     on_step: Callable[[int], bool] | None = None,
@@ -161,7 +162,14 @@ def invert(
 
     ``optimizer="adam"`` replaces the gradient by Adam's normalised step (betas 0.9, 0.999; step sizes
     then are in pixel units, ~1e-3..1e-1, the same for every layer); not the paper's procedure, offered
-    because it needs fewer iterations (``make bench``). ``autocast=torch.bfloat16`` runs the forward and
+    because it needs fewer iterations (``make bench``). ``optimizer="momentum"`` is the iCNN recipe (Shen et
+    al. 2019; bdpy's ``recon.torch.icnn``): each run's gradient divided by its mean absolute value, then heavy-ball
+    momentum 0.9 (``v = 0.9 v + g / mean|g|``, ``a <- a - eps_n v``); step sizes in pixel units per step too.
+    ``parameterization="fourier"`` optimises the image through the decorrelated Fourier basis of Olah et al.
+    (Distill 2017, "Feature Visualization"; ``fourier_image``) instead of its pixels: the update acts on the
+    spectrum, the image is always in (0, 1) and starts exactly at a_0; with any of the three updates, without
+    blur or clamp. Neither is the paper's procedure: they test its assumption that its own procedure is powerful
+    enough. ``autocast=torch.bfloat16`` runs the forward and
     backward passes under autocast (fast on GPUs; the final m_g and m_i are computed in full precision).
 
     Runs that differ in ``step_size``, ``seed`` or target (``target`` of batch 1 or B) go through the model as
@@ -183,8 +191,13 @@ def invert(
         raise ValueError(f"steps must be >= 1, got {steps}.")
     if on_nonfinite not in ("raise", "mark"):
         raise ValueError("on_nonfinite must be 'raise' or 'mark'.")
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' (the paper's update) or 'adam', got {optimizer!r}.")
+    if optimizer not in UPDATE_RULES:
+        raise ValueError(f"optimizer must be one of {UPDATE_RULES} ('sgd': the paper's update), got {optimizer!r}.")
+    if parameterization not in ("pixel", "fourier"):
+        raise ValueError(f"parameterization must be 'pixel' (the paper's) or 'fourier', got {parameterization!r}.")
+    if parameterization == "fourier" and (blur or clamp):
+        raise ValueError("The Fourier parameterisation keeps the image in (0, 1) by itself and has no eq. (5): "
+                         "use it with blur=False and clamp=False.")
     device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
     seeds_in = seed if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
     sizes_in = step_size if isinstance(step_size, (list, tuple, np.ndarray)) else [step_size]
@@ -200,7 +213,10 @@ def invert(
     x = torch.cat([start_image((1, *a.shape[1:]), s, start_mean, start_std, dtype) for s in seeds]).to(device)
     eps_0 = torch.as_tensor(step_sizes, dtype=dtype, device=device).view(-1, 1, 1, 1)
     rec_steps, rec = [], {"m_g": [], "m_i": [], "loss": []}
-    moments = (torch.zeros_like(x), torch.zeros_like(x)) if optimizer == "adam" else None
+    image = FourierImage(x) if parameterization == "fourier" else None
+    param = image.spectrum if image is not None else x  # what the update acts on
+    state = {"adam": lambda: (torch.zeros_like(param), torch.zeros_like(param)),
+             "momentum": lambda: torch.zeros_like(param), "sgd": lambda: None}[optimizer]()
     precision = (torch.autocast(device.type, dtype=autocast) if autocast is not None
                  else contextlib.nullcontext())
 
@@ -227,13 +243,17 @@ def invert(
             synchronize(device)
             t1 = time.perf_counter()
         frac = n / steps
-        x.requires_grad_(True)
+        param.requires_grad_(True)
+        if image is not None:
+            x = image(param)
         with precision:
             diff = model(x) - y_b
             loss = diff.abs().sum(dim=tuple(range(1, diff.dim())))  # no flatten: no copy of a channels-last diff
-        (g,) = torch.autograd.grad(loss.sum() * loss_scale, x)
-        if moments is not None:
-            g = _adam_direction(g, *moments, n + 1)
+        (g,) = torch.autograd.grad(loss.sum() * loss_scale, param)
+        if optimizer == "adam":
+            g = _adam_direction(g, *state, n + 1)
+        elif optimizer == "momentum":
+            g = _momentum_direction(g, state)
         if n % record_every == 0:
             with torch.no_grad():
                 rec_steps.append(n)
@@ -243,12 +263,15 @@ def invert(
                 check(loss, n)
         with torch.no_grad():
             eps = eps_0 if decay_to is None else eps_0 * (1 - frac * (1 - decay_to))
-            x = x.detach() - eps * g
+            param = param.detach() - eps.view(-1, *[1] * (g.dim() - 1)) * g
+            x = image(param) if image is not None else param
             if blur:
                 sigma = blur_sigma + frac * (blur_sigma_end - blur_sigma)
                 x = blur3x3(x, sigma)
             if clamp:
                 x.clamp_(0.0, 1.0)
+            if image is None:
+                param = x
         done = n + 1
         if on_step is not None and on_step(done):
             break
@@ -303,6 +326,54 @@ def _adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int,
     m1.mul_(betas[0]).add_(g, alpha=1 - betas[0])
     m2.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
     return (m1 / (1 - betas[0] ** n)) / ((m2 / (1 - betas[1] ** n)).sqrt_() + stabiliser)
+
+
+UPDATE_RULES = ("sgd", "adam", "momentum")  # the paper's gradient step, and the two stronger peers' rules
+ICNN_MOMENTUM = 0.9  # bdpy's icnn default (constant over the run)
+
+
+@torch.no_grad()
+def _momentum_direction(g: torch.Tensor, velocity: torch.Tensor, momentum: float = ICNN_MOMENTUM) -> torch.Tensor:
+    """The iCNN step direction: each run's gradient divided by its mean absolute value (a run with a zero gradient
+    is left at zero), accumulated with heavy-ball momentum in ``velocity`` (updated in place)."""
+    scale = g.abs().flatten(1).mean(dim=1).view(-1, *[1] * (g.dim() - 1))
+    velocity.mul_(momentum).add_(torch.where(scale > 0, g / scale.clamp_min(torch.finfo(g.dtype).tiny), torch.zeros_like(g)))
+    return velocity
+
+
+# The square root of ImageNet's colour correlation (Olah et al., Distill 2017; the lucid/lucent constant), columns
+# scaled to unit maximum norm: decorrelated channels -> RGB.
+COLOR_CORRELATION_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]],
+                                      dtype=torch.float64)
+COLOR_CORRELATION_SQRT = COLOR_CORRELATION_SQRT / COLOR_CORRELATION_SQRT.norm(dim=0).max()
+FOURIER_SCALE = 4.0  # the reference implementation's constant: image = irfft(spectrum x 1/f) / 4 before colour
+
+
+class FourierImage:
+    """The decorrelated Fourier parameterisation of an image batch (Olah et al., Distill 2017): the image is
+    ``sigmoid(C irfft2(s * w) / 4)`` for spectrum ``s`` (real and imaginary parts, per channel), frequency weights
+    ``w = 1 / max(|f|, 1 / max(H, W))`` (a 1/f spectrum is flat in these units), and ``C`` the square root of
+    ImageNet's colour correlation. Built from a start image in (0, 1), whose spectrum it inverts exactly (logit,
+    C^-1, rfft2), so a Fourier run starts from the same a_0 as a pixel run. ``image(s)`` maps a spectrum to the
+    image, differentiably."""
+
+    def __init__(self, start: torch.Tensor):
+        if not bool(((start > 0) & (start < 1)).all()):
+            raise ValueError("The Fourier parameterisation needs a start image strictly inside (0, 1) (its sigmoid "
+                             "cannot reach 0 or 1); lower start_std or move start_mean.")
+        h, w = start.shape[-2:]
+        fy, fx = torch.fft.fftfreq(h, dtype=torch.float64)[:, None], torch.fft.rfftfreq(w, dtype=torch.float64)[None]
+        weight = 1.0 / torch.maximum((fy ** 2 + fx ** 2).sqrt(), torch.tensor(1.0 / max(h, w), dtype=torch.float64))
+        self.shape, self.dtype = (h, w), start.dtype
+        self.weight = weight.to(start.device, start.dtype)[..., None]  # [H, W//2+1, 1]: real and imaginary
+        self.color = COLOR_CORRELATION_SQRT.to(start.device, start.dtype)
+        z = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(self.color), torch.logit(start)) * FOURIER_SCALE
+        self.spectrum = torch.view_as_real(torch.fft.rfft2(z, norm="ortho")) / self.weight
+
+    def __call__(self, spectrum: torch.Tensor) -> torch.Tensor:
+        z = torch.fft.irfft2(torch.view_as_complex((spectrum * self.weight).contiguous()), s=self.shape,
+                             norm="ortho") / FOURIER_SCALE
+        return torch.sigmoid(torch.einsum("ij,bjhw->bihw", self.color, z))
 
 
 def search_invert(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
@@ -370,16 +441,18 @@ SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step
 
 def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
                   seed: int | Sequence[int] = 0, loss_scale: float = 1.0, start_mean: float = 0.7,
-                  start_std: float = 1 / 20, optimizer: str = "sgd", **_: Any) -> list[float]:
+                  start_std: float = 1 / 20, optimizer: str = "sgd", parameterization: str = "pixel",
+                  **_: Any) -> list[float]:
     """The search grid, moved by whole powers of its own ratio when the first gradient says that the right
     scale lies far outside it: a guess ``SEARCH_TRAVEL / (steps x RMS of the first gradient)`` (for the paper's
     untrained ResNet50 it lies some tens of times below the best step size, which SEARCH_TRAVEL absorbs) more
     than one ratio beyond either edge. The gradient's scale differs by 10^15 between layers and models (ResNet152's
     untrained conv5: RMS 1e7 at 64 px; an untrained EfficientNet-Lite0's conv5: 6e-8), and walking there edge by
     edge costs a full-length batch per two values. A grid that covers the guess is returned unchanged (the
-    search still extends it at an edge); so is an Adam search (its steps are in pixel units)."""
+    search still extends it at an edge); so is an Adam or momentum search (their steps are in pixel units) and a
+    Fourier one (its gradient is the spectrum's)."""
     grid = sorted(float(v) for v in step_sizes)
-    if optimizer != "sgd" or len(grid) < 2:
+    if optimizer != "sgd" or parameterization != "pixel" or len(grid) < 2:
         return list(step_sizes)
     first_seed = int(seed[0] if isinstance(seed, (list, tuple, np.ndarray)) else seed)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))

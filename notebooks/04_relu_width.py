@@ -88,7 +88,10 @@ for family, (grow, relu) in families.items():
         def compute(widths=widths, relu=relu):
             activation = torch.nn.ReLU if relu else None
             model = du.make_mlp([N] + widths, activation=activation, seed=SEED).to(DEVICE)
-            run, _ = du.search_invert(model, target, SEARCH_STEP_SIZES, STEPS, decay_to=0.0,
+            # a linear MLP is inverted through the one affine map it computes (same function
+            # and input gradient, one layer's cost: du.collapse_linear); a ReLU MLP as it is
+            inverted = model if relu else du.collapse_linear(model)
+            run, _ = du.search_invert(inverted, target, SEARCH_STEP_SIZES, STEPS, decay_to=0.0,
                                       seed=SEED, record_every=STEPS)  # best full-length run
             d = du.distances(model, target, run.images.to(DEVICE), seed=SEED)
             rank = du.jacobian_rank(model, target)
