@@ -51,12 +51,12 @@ unit: setup
 	$(PY) -m pytest tests
 
 # The notebooks (quick profile) under nbval, NBVAL_JOBS at a time (pytest-xdist, one notebook per worker), each
-# kernel with its share of the cores: at 64 px a kernel barely uses a second thread, so two kernels of one
-# thread finish the six notebooks sooner than one kernel of two. The images are fetched once first. The
-# notebooks are handed out longest first (minutes with one thread, measured in release 0.8.0: 01 16.4,
-# 02 14.4, 05 10.4, 06 7.8, 04 5.0, 03 4.1), so neither worker is left alone at the end.
+# kernel with its share of the cores: two one-thread kernels invert as fast as one two-thread kernel (docs/SPEED.md)
+# and also keep both cores busy through each notebook's one-thread parts (training, figures, Jacobians). The
+# images are fetched once first. The notebooks are handed out longest first (docs/SPEED.md has the minutes per
+# notebook), so neither worker is left alone at the end.
 NBVAL_JOBS ?= 2
-NBVAL_ORDER := 01 02 05 06 04 03
+NBVAL_ORDER := 01 02 05 06 07 04 03
 NBVAL_NOTEBOOKS := $(foreach n,$(NBVAL_ORDER),$(wildcard notebooks/$(n)_*.ipynb)) \
 	$(filter-out $(foreach n,$(NBVAL_ORDER),notebooks/$(n)_%),$(wildcard notebooks/[0-9]*.ipynb))
 NBVAL_THREADS := $(shell n=$$(($$(nproc) / $(NBVAL_JOBS))); echo $$(( n > 0 ? n : 1 )))

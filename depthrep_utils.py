@@ -22,7 +22,7 @@ from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPS
                              read_image, replicate_image)
 from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, SATURATED, VERDICT_RULE, Claims, check_claim,
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
-                             unmatched_runs)
+                             start_distance_ratio, unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.experiments import fingerprint, layer_run, layer_run_config, non_unique, run_line, seed_spread
 from depthrep.explorer import Explorer

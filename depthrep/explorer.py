@@ -14,7 +14,11 @@ from depthrep.models import WeightsUnavailableError
 from depthrep.plots import to_numpy_image
 
 STYLE = {"description_width": "90px"}
-UPDATES = [("paper: gradient step", "sgd"), ("Adam", "adam")]
+UPDATES = [("paper: gradient step", "sgd"), ("Adam", "adam"), ("momentum + norm. gradient", "momentum"),
+           ("Fourier image + Adam", "fourier")]
+# What each update button asks of ``invert``: the paper's, and the stronger rules of the tools researchers use
+UPDATE_KWARGS = {"sgd": dict(optimizer="sgd"), "adam": dict(optimizer="adam"), "momentum": dict(optimizer="momentum"),
+                 "fourier": dict(optimizer="adam", parameterization="fourier")}
 
 
 def _control(name: str, spec: Any) -> Any:
@@ -45,8 +49,9 @@ class Explorer:
     (truncated at its layer) and a title naming what it is (model, weights, layer ...). Common controls: step
     size (log scale) with **Search**, which runs the batched line search for the current choice (every run as
     long as the iterations slider), sets the slider and shows the best run; iterations; blur (eq. 5; leave
-    out with ``blur=None``); the update (the paper's gradient step or Adam). **Run** inverts in a background
-    thread with a progress bar of its own; **Stop** ends the run at the next step. The figure shows the target,
+    out with ``blur=None``); the update (the paper's gradient step, Adam, momentum with a normalised gradient,
+    or the Fourier image with Adam: ``UPDATE_KWARGS``). **Run** inverts in a background thread with a progress
+    bar of its own; **Stop** ends the run at the next step. The figure shows the target,
     a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. ``chosen(values)`` may return
     the step size the notebook's own search chose for those values: the slider then moves there when the
     controls change. ``last`` holds the latest run (with ``search``, the search's table, after a Search).
@@ -159,14 +164,14 @@ class Explorer:
 
         try:
             model, title = self._model()
-            kw = dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, optimizer=self.optimizer.value,
-                      on_step=on_step, progress=False)
+            kw = dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, on_step=on_step, progress=False,
+                      **UPDATE_KWARGS[self.optimizer.value])
             if search:
                 run, table = search_invert(model, self.target, self.search_step_sizes, steps, **kw)
                 step_size = float(run.step_size[0])
             else:
                 run = invert(model, self.target, steps, step_size, **kw)
-        except (WeightsUnavailableError, FloatingPointError) as err:
+        except (WeightsUnavailableError, FloatingPointError, ValueError) as err:  # ValueError: e.g. Fourier + blur
             self._fail(err)
             return None
         finally:

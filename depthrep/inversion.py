@@ -337,7 +337,8 @@ def _momentum_direction(g: torch.Tensor, velocity: torch.Tensor, momentum: float
     """The iCNN step direction: each run's gradient divided by its mean absolute value (a run with a zero gradient
     is left at zero), accumulated with heavy-ball momentum in ``velocity`` (updated in place)."""
     scale = g.abs().flatten(1).mean(dim=1).view(-1, *[1] * (g.dim() - 1))
-    velocity.mul_(momentum).add_(torch.where(scale > 0, g / scale.clamp_min(torch.finfo(g.dtype).tiny), torch.zeros_like(g)))
+    normalised = torch.where(scale > 0, g / scale.clamp_min(torch.finfo(g.dtype).tiny), torch.zeros_like(g))
+    velocity.mul_(momentum).add_(normalised)
     return velocity
 
 

@@ -241,15 +241,15 @@ for blur, claim, fig_name in [(True, "fig2_untrained_depth", "Fig. 2"),
     reps.update({f"{name} seed {SEED}": others[("ResNet50", False, blur, name)]
                  for name in REPLICATE_IMAGES if ("ResNet50", False, blur, name) in others})
     per_rep = {k: [per_layer[l]["m_i"] for l in LAYERS] for k, per_layer in reps.items()}
-    claims.check(claim, f"untrained ResNet50, {UPDATE[blur]}: m_i grows from conv1 to conv5 "
-                        f"(in every one of {len(reps)} replicates: seeds and images)",
-                 fig_name, "ResNet50 untrained",
-                 {"m_i conv1..conv5 per replicate": per_rep,
-                  "m_i conv5 / conv1 per replicate": {k: mi[-1] / mi[0]
-                                                      for k, mi in per_rep.items()},
-                  "m_i conv1 after max pooling per seed":
-                      {s: by_seed[(blur, s)]["conv1_pool"]["m_i"] for s in DEPTH_SEEDS
-                       if "conv1_pool" in by_seed[(blur, s)]}},
+    claims.check(claim, text=f"untrained ResNet50, {UPDATE[blur]}: m_i grows from conv1 to conv5 "
+                             f"(in every one of {len(reps)} replicates: seeds and images)",
+                 figure=fig_name, model="ResNet50 untrained",
+                 numbers={"m_i conv1..conv5 per replicate": per_rep,
+                          "m_i conv5 / conv1 per replicate": {k: mi[-1] / mi[0]
+                                                              for k, mi in per_rep.items()},
+                          "m_i conv1 after max pooling per seed":
+                              {s: by_seed[(blur, s)]["conv1_pool"]["m_i"] for s in DEPTH_SEEDS
+                               if "conv1_pool" in by_seed[(blur, s)]}},
                  effects={k: rank_corr(mi) for k, mi in per_rep.items()},
                  effect="Spearman correlation of m_i with depth (> 0: grows)",
                  runs={f"{k} {l}": per_layer[l] for k, per_layer in reps.items() for l in LAYERS})
@@ -263,24 +263,25 @@ TRAINED_TEXT["fig1_trained_depth"] = ("ImageNet-trained ResNet50: near-copies ea
                                       "(m_i grows with depth)")
 if resnet_trained is None:
     for claim, text in TRAINED_TEXT.items():
-        claims.not_measured(claim, text, "Fig. 1", "ResNet50 ImageNet",
-                            f"ImageNet ResNet50 weights unavailable offline "
-                            f"({TRAINED_MISSING[:80]}); "
-                            f"see the EfficientNet-Lite0 rows")
+        claims.not_measured(claim, text=text, figure="Fig. 1", model="ResNet50 ImageNet",
+                            why=f"ImageNet ResNet50 weights unavailable offline "
+                                f"({TRAINED_MISSING[:80]}); "
+                                f"see the EfficientNet-Lite0 rows")
 else:
     for blur in UPDATE:
         tr, un = m_i("ResNet50", True, blur), m_i("ResNet50", False, blur)
         claim = f"fig1_trained_early_layers_sharper{'' if blur else '_no_blur'}"
-        claims.check(claim, TRAINED_TEXT[claim], "Fig. 1 / S3", "ResNet50 ImageNet vs untrained",
-                     {"m_i trained": tr, "m_i untrained": un},
-                     all(t < u for t, u in zip(tr[:3], un[:3])),
+        claims.check(claim, text=TRAINED_TEXT[claim], figure="Fig. 1 / S3",
+                     model="ResNet50 ImageNet vs untrained",
+                     numbers={"m_i trained": tr, "m_i untrained": un},
+                     holds=all(t < u for t, u in zip(tr[:3], un[:3])),
                      runs={**runs("ResNet50", True, blur, LAYERS[:3]),
                            **runs("ResNet50", False, blur, LAYERS[:3])}, replicates=1)
     tr = m_i("ResNet50", True, True)
-    claims.check("fig1_trained_depth", TRAINED_TEXT["fig1_trained_depth"], "Fig. 1",
-                 "ResNet50 ImageNet",
-                 {"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)},
-                 rank_corr(tr) >= 0.9, runs=runs("ResNet50", True, True), replicates=1)
+    claims.check("fig1_trained_depth", text=TRAINED_TEXT["fig1_trained_depth"], figure="Fig. 1",
+                 model="ResNet50 ImageNet",
+                 numbers={"m_i conv1..conv5": tr, "spearman(m_i, depth)": rank_corr(tr)},
+                 holds=rank_corr(tr) >= 0.9, runs=runs("ResNet50", True, True), replicates=1)
 
 # %% [markdown]
 # ## The same comparison on EfficientNet-Lite0 (offline ImageNet-trained model), and its claims
@@ -313,12 +314,14 @@ effnet_runs.update({name: {t: others[("EfficientNet-Lite0", t, True, name)]
 early = {name: {t: [per_layer[t][l]["m_i"] for l in LAYERS[:2]] for t in (False, True)}
          for name, per_layer in effnet_runs.items()}
 claims.check("effnet_trained_early_layers_sharper",
-             "other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) closer "
-             f"to the target than untrained (on each of {len(effnet_runs)} images)",
-             "Fig. 1 (stand-in)",
-             "EfficientNet-Lite0 ImageNet vs untrained",
-             {"m_i conv1, conv2 trained per image": {k: v[True] for k, v in early.items()},
-              "m_i conv1, conv2 untrained per image": {k: v[False] for k, v in early.items()}},
+             text="other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) "
+                  f"closer to the target than untrained (on each of {len(effnet_runs)} images)",
+             figure="Fig. 1 (stand-in)",
+             model="EfficientNet-Lite0 ImageNet vs untrained",
+             numbers={"m_i conv1, conv2 trained per image": {k: v[True]
+                                                             for k, v in early.items()},
+                      "m_i conv1, conv2 untrained per image": {k: v[False]
+                                                               for k, v in early.items()}},
              effects={k: min(1 - t / u for t, u in zip(v[True], v[False]))
                       for k, v in early.items()},
              effect="1 - m_i trained / m_i untrained at the worse of conv1, conv2 (> 0: sharper)",
@@ -328,10 +331,10 @@ claims.check("effnet_trained_early_layers_sharper",
 untrained_mi = {k: [per_layer[False][l]["m_i"] for l in LAYERS]
                 for k, per_layer in effnet_runs.items()}
 claims.check("effnet_untrained_depth",
-             "other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5 "
-             f"(on each of {len(effnet_runs)} images)",
-             "Fig. 2 (stand-in)", "EfficientNet-Lite0 untrained",
-             {"m_i conv1..conv5 per image": untrained_mi},
+             text="other CNN: untrained EfficientNet-Lite0's m_i grows from conv1 to conv5 "
+                  f"(on each of {len(effnet_runs)} images)",
+             figure="Fig. 2 (stand-in)", model="EfficientNet-Lite0 untrained",
+             numbers={"m_i conv1..conv5 per image": untrained_mi},
              effects={k: rank_corr(mi) for k, mi in untrained_mi.items()},
              effect="Spearman correlation of m_i with depth (> 0: grows)",
              runs={f"{k} {l}": per_layer[False][l] for k, per_layer in effnet_runs.items()

@@ -60,12 +60,12 @@ SIZES = (f"{IMAGE_SIZE} px, eq. (4){' and (5)' if FIG3_BLUR else ''}, eps c->0; 
          f"Fig. 3: {STEPS} steps; Fig. 4/5: {CURVE_STEPS} steps; "
          f"each the best of {len(SEARCH_STEP_SIZES)}+ full-length runs")
 FIG3_UPDATES = [False, True] if FIG3_BLUR else [False]  # blur (eq. 5) or not (eq. 4)
+claims = du.Claims(PROFILE, source, SIZES)  # each claim is recorded under its figure
 
 
 def cached(name: str, config: dict, compute):
     """Cache one experiment under results/02_non_uniqueness/cache (an interrupted run resumes)."""
     return du.cached(NB, name, dict(config, image=source, size=IMAGE_SIZE, seed=SEED), compute)
-
 
 # %% [markdown]
 # ## Fig. 3: m_g < m_s for every generated image, whatever it looks like
@@ -138,6 +138,46 @@ du.save_fig(fig, NB, "fig3_m_g_vs_m_s")
 plt.show()
 
 # %% [markdown]
+# ### Claims: Fig. 3
+
+# %%
+for blur in FIG3_UPDATES:
+    found = fig3_by[blur]
+    m_g_all = {f"ResNet{d} {l}": found[(d, l)]["m_g"] for d in DEPTHS for l in FIG3_LAYERS}
+    m_s_all = {f"ResNet{d} {l}": found[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
+    # The verdict under each shift sigma (the text's 1/20 decides; the code's 1/18 is reported).
+    by_sigma = {f"{s:.3g}": all(m_g_all[k] < m_s_all[k][s] for k in m_g_all) for s in SHIFT_SIGMAS}
+    missed = [f"{k} (m_g {m_g_all[k]:.3g} >= m_s {m_s_all[k][SHIFT_SIGMAS[0]]:.3g})"
+              for k in m_g_all if not m_g_all[k] < m_s_all[k][SHIFT_SIGMAS[0]]]
+    # The statement is about the paper's generated images (its code: 500 steps); a shorter run
+    # that misses m_s cannot contradict it, only one at the paper's length or longer can.
+    short = (f"{'; '.join(missed)} missed at {STEPS} steps, fewer than the paper's "
+             f"{PAPER_STEPS}" if missed and STEPS < PAPER_STEPS else "")
+    claims.check("fig3_m_g_below_m_s" + ("_blur" if blur else ""),
+                 text=f"untrained ResNets, eq. ({5 if blur else 4}): m_g < m_s for every "
+                      f"generated image (m_s with the text's shift sigma {SHIFT_SIGMAS[0]:.3g})",
+                 figure="Fig. 3",
+                 model="ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
+                 numbers={"m_g": m_g_all, "m_s by sigma": m_s_all, "holds under sigma": by_sigma},
+                 holds=by_sigma[f"{SHIFT_SIGMAS[0]:.3g}"], below_scale=short)
+if deeper:
+    mi50 = [deeper[(50, sd)]["m_i"] for sd in DEEPER_SEEDS]
+    mi152 = [deeper[(152, sd)]["m_i"] for sd in DEEPER_SEEDS]
+    claims.check("fig3_deeper_worse",
+                 text=f"conv5 of the deeper ResNet152 represents the input worse (larger m_i) "
+                      f"than ResNet50's, for each of {len(DEEPER_SEEDS)} seeds (weights and start)",
+                 figure="Fig. 3", model="ResNet50 vs ResNet152 untrained",
+                 numbers={"seeds": DEEPER_SEEDS, "m_i ResNet50 conv5": mi50,
+                          "m_i ResNet152 conv5": mi152,
+                          "start distance ||a_0 - a|| per seed":
+                              [float(deeper[(50, sd)]["history"]["m_i"][0])
+                               for sd in DEEPER_SEEDS]},
+                 effects={f"seed {sd}": b - a for sd, a, b in zip(DEEPER_SEEDS, mi50, mi152)},
+                 effect="m_i ResNet152 - m_i ResNet50 at conv5 (> 0: deeper is worse)",
+                 runs={f"ResNet{d} conv5 seed {sd}": deeper[(d, sd)]
+                       for d in (50, 152) for sd in DEEPER_SEEDS})
+
+# %% [markdown]
 # ## Fig. 4 and 5: m_g and m_i over the run at conv2 and conv5 (untrained ResNet50)
 # The step size decays linearly from c to 0; c is chosen by a line search of runs as long as the
 # curve (the best of them is the curve).
@@ -167,6 +207,55 @@ for col, (layer, cv) in enumerate(curves.items()):
 fig.tight_layout()
 du.save_fig(fig, NB, "fig4_fig5_distances_by_iteration")
 plt.show()
+
+# %% [markdown]
+# ### Claims: Fig. 4 and 5
+
+# %%
+# m_i first falls from ||a_0 - a|| whatever the layer (the first approach); the paper's statements
+# are about what follows, so they are judged from m_i's minimum on. A run whose minimum lies in its
+# last tenth is still on its first approach: too short to test them (below scale).
+def after_first_approach(cv: dict) -> tuple[np.ndarray, str]:
+    """The recorded points from m_i's minimum on, and why the run is too short if it is."""
+    k = int(np.argmin(cv["m_i"]))
+    n = cv["steps"]
+    short = (f"m_i is still on its first approach: its minimum is at step {int(n[k])} of "
+             f"{int(n[-1])}; the statement needs a run that goes on past it"
+             if k >= 0.9 * (len(n) - 1) else "")
+    return np.arange(k, len(n)), short
+
+
+cv = curves["conv2"]
+n, log_mg = cv["steps"].astype(float), np.log(cv["m_g"])
+after, short = after_first_approach(cv)
+fit = np.polyfit(n, log_mg, 1)
+r2 = float(1 - np.sum((log_mg - np.polyval(fit, n)) ** 2) / np.sum((log_mg - log_mg.mean()) ** 2))
+mi_trend = float(np.corrcoef(n[after], cv["m_i"][after])[0, 1]) if len(after) > 2 else float("nan")
+claims.check("fig4_conv2",
+             text="untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i "
+                  "grows (from m_i's minimum on)", figure="Fig. 4", model="ResNet50 untrained",
+             numbers={"m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
+                      "R^2 of log m_g vs n": r2, "corr(m_i, n) from m_i's minimum": mi_trend,
+                      "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()),
+                                               float(cv["m_i"][-1])],
+                      "step of m_i's minimum": int(n[after[0]])},
+             holds=cv["m_g"][-1] < cv["m_g"][0] / 10 and r2 > 0.8 and mi_trend > 0,
+             below_scale=short)
+cv = curves["conv5"]
+after, short = after_first_approach(cv)
+corr_late = (float(np.corrcoef(cv["m_g"][after], cv["m_i"][after])[0, 1]) if len(after) > 2
+             else float("nan"))
+claims.check("fig5_conv5",
+             text="untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows "
+                  "(from m_i's minimum on)",
+             figure="Fig. 5", model="ResNet50 untrained",
+             numbers={"corr(m_g, m_i) from m_i's minimum": corr_late,
+                      "corr(m_g, m_i), whole run": float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1]),
+                      "m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
+                      "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()),
+                                               float(cv["m_i"][-1])],
+                      "step of m_i's minimum": int(cv["steps"][after[0]])}, holds=corr_late < 0,
+             below_scale=short)
 
 # %% [markdown]
 # ## Fig. S1: several seeds at conv5 of an ImageNet-trained model
@@ -211,87 +300,9 @@ du.save_fig(fig, NB, "figS1_seeds")
 plt.show()
 
 # %% [markdown]
-# ## Claims, measured and recorded
+# ### Claims: Fig. S1
 
 # %%
-claims = du.Claims(PROFILE, source, SIZES)
-for blur in FIG3_UPDATES:
-    found = fig3_by[blur]
-    m_g_all = {f"ResNet{d} {l}": found[(d, l)]["m_g"] for d in DEPTHS for l in FIG3_LAYERS}
-    m_s_all = {f"ResNet{d} {l}": found[(d, l)]["m_s_by_sigma"] for d in DEPTHS for l in FIG3_LAYERS}
-    # The verdict under each shift sigma (the text's 1/20 decides; the code's 1/18 is reported).
-    by_sigma = {f"{s:.3g}": all(m_g_all[k] < m_s_all[k][s] for k in m_g_all) for s in SHIFT_SIGMAS}
-    missed = [f"{k} (m_g {m_g_all[k]:.3g} >= m_s {m_s_all[k][SHIFT_SIGMAS[0]]:.3g})"
-              for k in m_g_all if not m_g_all[k] < m_s_all[k][SHIFT_SIGMAS[0]]]
-    # The statement is about the paper's generated images (its code: 500 steps); a shorter run
-    # that misses m_s cannot contradict it, only one at the paper's length or longer can.
-    short = (f"{'; '.join(missed)} missed at {STEPS} steps, fewer than the paper's "
-             f"{PAPER_STEPS}" if missed and STEPS < PAPER_STEPS else "")
-    claims.check("fig3_m_g_below_m_s" + ("_blur" if blur else ""),
-                 f"untrained ResNets, eq. ({5 if blur else 4}): m_g < m_s for every generated "
-                 f"image (m_s with the text's shift sigma {SHIFT_SIGMAS[0]:.3g})", "Fig. 3",
-                 "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
-                 {"m_g": m_g_all, "m_s by sigma": m_s_all, "holds under sigma": by_sigma},
-                 by_sigma[f"{SHIFT_SIGMAS[0]:.3g}"], below_scale=short)
-if deeper:
-    mi50 = [deeper[(50, sd)]["m_i"] for sd in DEEPER_SEEDS]
-    mi152 = [deeper[(152, sd)]["m_i"] for sd in DEEPER_SEEDS]
-    claims.check("fig3_deeper_worse",
-                 f"conv5 of the deeper ResNet152 represents the input worse (larger m_i) "
-                 f"than ResNet50's, for each of {len(DEEPER_SEEDS)} seeds (weights and start)",
-                 "Fig. 3", "ResNet50 vs ResNet152 untrained",
-                 {"seeds": DEEPER_SEEDS, "m_i ResNet50 conv5": mi50, "m_i ResNet152 conv5": mi152,
-                  "start distance ||a_0 - a|| per seed":
-                      [float(deeper[(50, sd)]["history"]["m_i"][0]) for sd in DEEPER_SEEDS]},
-                 effects={f"seed {sd}": b - a for sd, a, b in zip(DEEPER_SEEDS, mi50, mi152)},
-                 effect="m_i ResNet152 - m_i ResNet50 at conv5 (> 0: deeper is worse)",
-                 runs={f"ResNet{d} conv5 seed {sd}": deeper[(d, sd)]
-                       for d in (50, 152) for sd in DEEPER_SEEDS})
-
-# m_i first falls from ||a_0 - a|| whatever the layer (the first approach); the paper's statements
-# are about what follows, so they are judged from m_i's minimum on. A run whose minimum lies in its
-# last tenth is still on its first approach: too short to test them (below scale).
-def after_first_approach(cv: dict) -> tuple[np.ndarray, str]:
-    """The recorded points from m_i's minimum on, and why the run is too short if it is."""
-    k = int(np.argmin(cv["m_i"]))
-    n = cv["steps"]
-    short = (f"m_i is still on its first approach: its minimum is at step {int(n[k])} of "
-             f"{int(n[-1])}; the statement needs a run that goes on past it"
-             if k >= 0.9 * (len(n) - 1) else "")
-    return np.arange(k, len(n)), short
-
-
-cv = curves["conv2"]
-n, log_mg = cv["steps"].astype(float), np.log(cv["m_g"])
-after, short = after_first_approach(cv)
-fit = np.polyfit(n, log_mg, 1)
-r2 = float(1 - np.sum((log_mg - np.polyval(fit, n)) ** 2) / np.sum((log_mg - log_mg.mean()) ** 2))
-mi_trend = float(np.corrcoef(n[after], cv["m_i"][after])[0, 1]) if len(after) > 2 else float("nan")
-claims.check("fig4_conv2",
-             "untrained ResNet50 conv2, eq. (4): m_g decays about exponentially while m_i grows "
-             "(from m_i's minimum on)", "Fig. 4", "ResNet50 untrained",
-             {"m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
-              "R^2 of log m_g vs n": r2, "corr(m_i, n) from m_i's minimum": mi_trend,
-              "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()),
-                                       float(cv["m_i"][-1])],
-              "step of m_i's minimum": int(n[after[0]])},
-             cv["m_g"][-1] < cv["m_g"][0] / 10 and r2 > 0.8 and mi_trend > 0, below_scale=short)
-cv = curves["conv5"]
-after, short = after_first_approach(cv)
-corr_late = (float(np.corrcoef(cv["m_g"][after], cv["m_i"][after])[0, 1]) if len(after) > 2
-             else float("nan"))
-claims.check("fig5_conv5",
-             "untrained ResNet50 conv5: m_g and m_i inversely correlated as n grows "
-             "(from m_i's minimum on)",
-             "Fig. 5", "ResNet50 untrained",
-             {"corr(m_g, m_i) from m_i's minimum": corr_late,
-              "corr(m_g, m_i), whole run": float(np.corrcoef(cv["m_g"], cv["m_i"])[0, 1]),
-              "m_g first, last": [float(cv["m_g"][0]), float(cv["m_g"][-1])],
-              "m_i first, min, last": [float(cv["m_i"][0]), float(cv["m_i"].min()),
-                                       float(cv["m_i"][-1])],
-              "step of m_i's minimum": int(cv["steps"][after[0]])}, corr_late < 0,
-             below_scale=short)
-
 s1_numbers = {k: v for k, v in spread.items() if k not in ("images", "step size")}
 s1_holds = du.non_unique(spread)  # a_g farther apart than their starts, embeddings within m_s
 s1_runs = {f"seed {sd}": dict(m_g=m, m_s=s1_m_s) for sd, m in zip(SEEDS, s1_m_g)}
@@ -299,16 +310,22 @@ S1_TEXT = ("conv5: a_g from different seeds lie farther apart than their start i
            "a' from a), while their embeddings lie closer than m_s")
 if S1_MISSING:
     claims.not_measured("figS1_trained_non_unique",
-                        "trained ResNet50 conv5: distinct a_g far apart, embeddings nearly equal",
-                        "Fig. S1", "ResNet50 ImageNet",
-                        f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); "
-                        f"see figS1_effnet")
-    claims.check("figS1_effnet", "stand-in, trained EfficientNet-Lite0 " + S1_TEXT,
-                 "Fig. S1 (stand-in)",
-                 s1_name, s1_numbers, s1_holds, runs=s1_runs)
+                        text="trained ResNet50 conv5: distinct a_g far apart, embeddings "
+                             "nearly equal",
+                        figure="Fig. S1", model="ResNet50 ImageNet",
+                        why=f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); "
+                            f"see figS1_effnet")
+    claims.check("figS1_effnet", text="stand-in, trained EfficientNet-Lite0 " + S1_TEXT,
+                 figure="Fig. S1 (stand-in)",
+                 model=s1_name, numbers=s1_numbers, holds=s1_holds, runs=s1_runs)
 else:
-    claims.check("figS1_trained_non_unique", "trained ResNet50 " + S1_TEXT, "Fig. S1", s1_name,
-                 s1_numbers, s1_holds, runs=s1_runs)
+    claims.check("figS1_trained_non_unique", text="trained ResNet50 " + S1_TEXT, figure="Fig. S1",
+                 model=s1_name, numbers=s1_numbers, holds=s1_holds, runs=s1_runs)
+
+# %% [markdown]
+# ## The numbers behind the figures; what the quick profile asserts
+
+# %%
 FIG3_KEYS = ("step_size", "m_g", "m_s", "m_i", "m_s_by_sigma", "search")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
                   fig3={f"ResNet{d} {l}{' blur' if b else ''}": {k: v for k, v in r.items()

@@ -64,6 +64,7 @@ target, source = du.load_target(IMAGE, SIDE, SEED, DEVICE)
 N = target.numel()
 SIZES = (f"3x{SIDE}x{SIDE} (n = {N}), eq. (4), eps c->0, {STEPS} / {LONG_STEPS} steps, Fig. 8 "
          f"{' / '.join(map(str, FIG8_STEPS))} steps; each the best of a full-length line search")
+claims = du.Claims(PROFILE, source, SIZES)  # each claim is recorded under its figure
 print(f"target: {source}, n = {N} input values")
 
 
@@ -118,6 +119,32 @@ du.save_fig(fig, NB, "fig6_width")
 plt.show()
 
 # %% [markdown]
+# ### Claims: Fig. 6
+
+# %%
+MODEL = "MLP, linear, untrained (Kaiming uniform)"
+# Replicates: each claim of Fig. 6-8 is judged on every seed's models (weights and start image);
+# the figures show seed SEED's.
+m_i6 = {sd: [fig6_by[(sd, r)]["m_i"] for r in WIDTH_RATIOS] for sd in SEEDS_ALL}
+under6 = [i for i, r in enumerate(WIDTH_RATIOS) if r < 1]
+claims.check("fig6_width",
+             text="a_g approaches a once the first hidden width x >= n: the widest model's a_g is "
+                  f"far closer than any undercomplete model's (each of {len(SEEDS_ALL)} seeds)",
+             figure="Fig. 6",
+             model=MODEL,
+             numbers={"x / n": WIDTH_RATIOS, "m_i per seed": m_i6,
+                      "m_i falls with width, per seed": {sd: all(b < a for a, b in zip(v, v[1:]))
+                                                         for sd, v in m_i6.items()},
+                      "m_g < m_s": {sd: [fig6_by[(sd, r)]["m_g"] < fig6_by[(sd, r)]["m_s"]
+                                         for r in WIDTH_RATIOS] for sd in SEEDS_ALL}},
+             effects={f"seed {sd}": float(np.log10(min(v[i] for i in under6) / v[-1]))
+                      for sd, v in m_i6.items()},
+             effect="log10(smallest undercomplete m_i / widest m_i) (> 0: the widest is closer)",
+             runs={f"seed {sd} x = {r:g} n": fig6_by[(sd, r)] for sd in SEEDS_ALL
+                   for r in WIDTH_RATIOS})
+
+
+# %% [markdown]
 # ## Fig. 7: with many iterations, undercomplete models match the output but not the input
 
 # %%
@@ -150,6 +177,37 @@ fig.suptitle(f"Fig. 7: undercomplete vs overcomplete, {LONG_STEPS} steps "
 fig.tight_layout()
 du.save_fig(fig, NB, "fig7_iterations")
 plt.show()
+
+# %% [markdown]
+# ### Claims: Fig. 7
+
+# %%
+# Fig. 7 over the run's second half: the undercomplete model's m_g keeps falling while its m_i
+# "becomes slightly larger and certainly does not decay towards the origin" (it sits on the
+# null-space floor, drawn in the figure as the explanation); the overcomplete model's m_i goes to 0.
+def fig7_parts(seed: int) -> dict:
+    u, o = fig7_by[(seed, WIDTH_RATIOS[1])], fig7_by[(seed, WIDTH_RATIOS[-1])]
+    late = np.flatnonzero(u["steps"] >= u["steps"][-1] / 2)
+    mg_late, mi_late = u["history"]["m_g"][late], u["history"]["m_i"][late]
+    return {"x=0.8n m_g at half, last": [float(mg_late[0]), float(mg_late[-1])],
+            "x=0.8n m_i at half, last": [float(mi_late[0]), float(mi_late[-1])],
+            "x=0.8n m_i first": float(u["history"]["m_i"][0]),
+            "x=0.8n null-space floor": floors_by[(seed, WIDTH_RATIOS[1])],
+            "x=2n m_i first, last": [float(o["history"]["m_i"][0]), o["m_i"]],
+            "holds": bool(mg_late[-1] < mg_late[0] / 2 and mi_late[-1] > 0.95 * mi_late[0]
+                          and mi_late[-1] > 0.1 * u["history"]["m_i"][0]
+                          and o["m_i"] < 0.05 * o["history"]["m_i"][0])}
+
+
+parts7 = {sd: fig7_parts(sd) for sd in SEEDS_ALL}
+claims.check("fig7_under_vs_over",
+             text="undercomplete: over the second half of a long run m_g keeps falling (at least "
+                  "2x) while m_i does not decay (falls by under 5%, far from 0); overcomplete: "
+                  "m_i -> 0",
+             figure="Fig. 7", model=MODEL, numbers={f"seed {sd}": p for sd, p in parts7.items()},
+             effects={f"seed {sd}": 1.0 if p["holds"] else -1.0 for sd, p in parts7.items()},
+             effect="+1 where the seed's runs show all three parts, -1 where not")
+
 
 # %% [markdown]
 # ## Fig. 8: depth at constant overcomplete width: worse at fixed iterations, recovered with more
@@ -248,55 +306,9 @@ for n, ratios in spread.items():
           f"range {min(ratios):.3g} - {max(ratios):.3g}")
 
 # %% [markdown]
-# ## Claims, measured and recorded
+# ### Claims: Fig. 8 (its level ||a' - a|| is section 4.2's), section 4.2, Fig. S2
 
 # %%
-claims = du.Claims(PROFILE, source, SIZES)
-MODEL = "MLP, linear, untrained (Kaiming uniform)"
-# Replicates: each claim of Fig. 6-8 is judged on every seed's models (weights and start image);
-# the figures show seed SEED's.
-m_i6 = {sd: [fig6_by[(sd, r)]["m_i"] for r in WIDTH_RATIOS] for sd in SEEDS_ALL}
-under6 = [i for i, r in enumerate(WIDTH_RATIOS) if r < 1]
-claims.check("fig6_width",
-             "a_g approaches a once the first hidden width x >= n: the widest model's a_g is far "
-             f"closer than any undercomplete model's (each of {len(SEEDS_ALL)} seeds)", "Fig. 6",
-             MODEL,
-             {"x / n": WIDTH_RATIOS, "m_i per seed": m_i6,
-              "m_i falls with width, per seed": {sd: all(b < a for a, b in zip(v, v[1:]))
-                                                 for sd, v in m_i6.items()},
-              "m_g < m_s": {sd: [fig6_by[(sd, r)]["m_g"] < fig6_by[(sd, r)]["m_s"]
-                                 for r in WIDTH_RATIOS] for sd in SEEDS_ALL}},
-             effects={f"seed {sd}": float(np.log10(min(v[i] for i in under6) / v[-1]))
-                      for sd, v in m_i6.items()},
-             effect="log10(smallest undercomplete m_i / widest m_i) (> 0: the widest is closer)",
-             runs={f"seed {sd} x = {r:g} n": fig6_by[(sd, r)] for sd in SEEDS_ALL
-                   for r in WIDTH_RATIOS})
-
-
-# Fig. 7 over the run's second half: the undercomplete model's m_g keeps falling while its m_i
-# "becomes slightly larger and certainly does not decay towards the origin" (it sits on the
-# null-space floor, drawn in the figure as the explanation); the overcomplete model's m_i goes to 0.
-def fig7_parts(seed: int) -> dict:
-    u, o = fig7_by[(seed, WIDTH_RATIOS[1])], fig7_by[(seed, WIDTH_RATIOS[-1])]
-    late = np.flatnonzero(u["steps"] >= u["steps"][-1] / 2)
-    mg_late, mi_late = u["history"]["m_g"][late], u["history"]["m_i"][late]
-    return {"x=0.8n m_g at half, last": [float(mg_late[0]), float(mg_late[-1])],
-            "x=0.8n m_i at half, last": [float(mi_late[0]), float(mi_late[-1])],
-            "x=0.8n m_i first": float(u["history"]["m_i"][0]),
-            "x=0.8n null-space floor": floors_by[(seed, WIDTH_RATIOS[1])],
-            "x=2n m_i first, last": [float(o["history"]["m_i"][0]), o["m_i"]],
-            "holds": bool(mg_late[-1] < mg_late[0] / 2 and mi_late[-1] > 0.95 * mi_late[0]
-                          and mi_late[-1] > 0.1 * u["history"]["m_i"][0]
-                          and o["m_i"] < 0.05 * o["history"]["m_i"][0])}
-
-
-parts7 = {sd: fig7_parts(sd) for sd in SEEDS_ALL}
-claims.check("fig7_under_vs_over",
-             "undercomplete: over the second half of a long run m_g keeps falling (at least 2x) "
-             "while m_i does not decay (falls by under 5%, far from 0); overcomplete: m_i -> 0",
-             "Fig. 7", MODEL, {f"seed {sd}": p for sd, p in parts7.items()},
-             effects={f"seed {sd}": 1.0 if p["holds"] else -1.0 for sd, p in parts7.items()},
-             effect="+1 where the seed's runs show all three parts, -1 where not")
 # Fig. 8: deeper models need more iterations but get there. Per depth, the first recorded iteration
 # of the longest run at which m_i is within ||a' - a|| of the target: finite for every depth and
 # growing with depth.
@@ -320,12 +332,12 @@ def fig8_parts(seed: int) -> dict:
 parts8 = {sd: fig8_parts(sd) for sd in SEEDS_ALL}
 never = sorted({f"seed {sd} depth {d}" for sd, p in parts8.items() for d in p["never"]})
 claims.check("fig8_depth",
-             f"more layers: worse a_g at fixed iterations, and more iterations to reach m_i <= "
-             f"||a' - a||, reached at every depth (within {BUDGETS[-1]} steps)",
-             "Fig. 8", MODEL,
-             {"depths": DEPTHS, "||a' - a||": level,
-              **{f"seed {sd}": {k: v for k, v in p.items() if k != "never"}
-                 for sd, p in parts8.items()}},
+             text=f"more layers: worse a_g at fixed iterations, and more iterations to reach "
+                  f"m_i <= ||a' - a||, reached at every depth (within {BUDGETS[-1]} steps)",
+             figure="Fig. 8", model=MODEL,
+             numbers={"depths": DEPTHS, "||a' - a||": level,
+                      **{f"seed {sd}": {k: v for k, v in p.items() if k != "never"}
+                         for sd, p in parts8.items()}},
              effects={f"seed {sd}": 1.0 if p["holds"] else -1.0 for sd, p in parts8.items()},
              effect="+1 where the seed's models show both parts, -1 where not",
              runs={f"seed {sd} depth {d}, {s} steps": fig8_by[(sd, d, s)] for sd in SEEDS_ALL
@@ -335,12 +347,13 @@ claims.check("fig8_depth",
 ratio = dist_a2 / dist_a1
 norm_a = float(a.norm())  # "recovers a": an error below a millionth of a's own size
 claims.check("figS2_float64",
-             "exact layer-by-layer inversion of the width-n model recovers a in float64 "
-             "but not float32",
-             "Sec. 4.2", MODEL,
-             {"||a - inverse|| float32, float64 per seed": {
-                 f"seed {sd}": [e["float32"], e["float64"]] for sd, e in recovered_by.items()},
-              "||a||": norm_a},
+             text="exact layer-by-layer inversion of the width-n model recovers a in float64 "
+                  "but not float32",
+             figure="Sec. 4.2", model=MODEL,
+             numbers={"||a - inverse|| float32, float64 per seed": {
+                         f"seed {sd}": [e["float32"], e["float64"]]
+                         for sd, e in recovered_by.items()},
+                      "||a||": norm_a},
              effects={f"seed {sd}": 1.0 if e["float64"] < 1e-6 * norm_a
                       and e["float32"] > 1e3 * e["float64"] else -1.0
                       for sd, e in recovered_by.items()},
@@ -348,20 +361,26 @@ claims.check("figS2_float64",
 n_paper = max(spread)  # the largest n measured (2523, the paper's, unless S2_SIDES changes)
 median = float(np.median(spread[n_paper]))
 claims.check("figS2_conditioning",
-             "a'' (output shifted by N(0, 1/1000)) lies about 10^6 times farther from a "
-             "than a' does (median over models within 10x of 10^6)",
-             "Fig. S2", MODEL, {"||a''-a|| / ||a'-a||, this model": ratio,
-                                **{f"median, range over {S2_SEEDS} models at n = {n}":
-                                   [float(np.median(r)), min(r), max(r)]
-                                   for n, r in spread.items()},
-                                **{f"quartiles (25, 50, 75%) at n = {n}":
-                                   np.quantile(r, [0.25, 0.5, 0.75]).tolist()
-                                   for n, r in spread.items()},
-                                "cond per layer": conds, "cond of product": cond_product,
-                                "output shift a'' vs a'": [out_dist_a2, out_dist_a1]},
-             1e5 <= median <= 1e7,
-             f"at n = {n_paper} the median over {S2_SEEDS} models is {median:.2g}, the models "
-             f"range {min(spread[n_paper]):.2g} - {max(spread[n_paper]):.2g}")
+             text="a'' (output shifted by N(0, 1/1000)) lies about 10^6 times farther from a "
+                  "than a' does (median over models within 10x of 10^6)",
+             figure="Fig. S2", model=MODEL, numbers={"||a''-a|| / ||a'-a||, this model": ratio,
+                                        **{f"median, range over {S2_SEEDS} models at n = {n}":
+                                           [float(np.median(r)), min(r), max(r)]
+                                           for n, r in spread.items()},
+                                        **{f"quartiles (25, 50, 75%) at n = {n}":
+                                           np.quantile(r, [0.25, 0.5, 0.75]).tolist()
+                                           for n, r in spread.items()},
+                                        "cond per layer": conds, "cond of product": cond_product,
+                                        "output shift a'' vs a'": [out_dist_a2, out_dist_a1]},
+             holds=1e5 <= median <= 1e7,
+             why=f"at n = {n_paper} the median over {S2_SEEDS} models is {median:.2g}, the models "
+                 f"range {min(spread[n_paper]):.2g} - {max(spread[n_paper]):.2g}")
+
+
+# %% [markdown]
+# ## The numbers behind the figures; what the quick profile asserts
+
+# %%
 KEYS = ("step_size", "m_g", "m_s", "m_i")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
                   fig6={str(r): {k: fig6[r][k] for k in KEYS} for r in WIDTH_RATIOS},

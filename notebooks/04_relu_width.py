@@ -187,15 +187,16 @@ du.save_fig(fig, NB, "generated_images")
 plt.show()
 
 # %% [markdown]
-# ## Claims, measured and recorded
+# ### Claims: Fig. 9 and section 4.3 (under the figure they judge)
 
 # %%
 claims = du.Claims(PROFILE, source, SIZES)
 FIGURE, MODEL = "Fig. 9, sec. 4.3", "MLP, ReLU vs linear, untrained"
 claims.check("relu_p_half",
-             "ReLU zeroes about half of the activations at initialisation (p about 1/2)",
-             FIGURE, MODEL,
-             {"p per layer (target)": p_by_input["target a"], "p mean": P}, abs(P - 0.5) < 0.1)
+             text="ReLU zeroes about half of the activations at initialisation (p about 1/2)",
+             figure=FIGURE, model=MODEL,
+             numbers={"p per layer (target)": p_by_input["target a"], "p mean": P},
+             holds=abs(P - 0.5) < 0.1)
 const = [results[("constant n, ReLU", d)] for d in depths]
 grow = [results[("n (1/p)^k, ReLU", d)] for d in depths]
 compared = {f"{f} depth {d}": results[(f, d)] for f in ("constant n, ReLU", "n (1/p)^k, ReLU")
@@ -213,27 +214,28 @@ mean_rank = {f: [float(np.mean(rank_share[(f, d)]["ranks"])) for d in depth_rang
              for f in RANK_FAMILIES}
 share = {f: [rank_share[(f, d)]["full"] for d in depth_range] for f in RANK_FAMILIES}
 claims.check("relu_constant_loses",
-             f"constant-width ReLU MLPs lose input information with depth (no full-rank model "
-             f"among {RANK_SEEDS} draws, mean Jacobian rank falling with depth; m_i above the "
-             f"growing-width model's)", FIGURE, MODEL,
-             dict(by_depth(const, grow, "growing-width ReLU"),
-                  **{"mean rank by depth, constant n": mean_rank["constant n"]}),
-             max(share["constant n"]) == 0
-             and mean_rank["constant n"][-1] < mean_rank["constant n"][0]
-             and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)), runs=compared)
+             text=f"constant-width ReLU MLPs lose input information with depth (no full-rank model "
+                  f"among {RANK_SEEDS} draws, mean Jacobian rank falling with depth; m_i above the "
+                  f"growing-width model's)", figure=FIGURE, model=MODEL,
+             numbers=dict(by_depth(const, grow, "growing-width ReLU"),
+                          **{"mean rank by depth, constant n": mean_rank["constant n"]}),
+             holds=max(share["constant n"]) == 0
+                   and mean_rank["constant n"][-1] < mean_rank["constant n"][0]
+                   and all(c["m_i"] > g["m_i"] for c, g in zip(const, grow)), runs=compared)
 claims.check("relu_growing_restores",
-             f"widths n (1/p)^k restore accurate inversion with ReLU (at least half of "
-             f"{RANK_SEEDS} draws full rank at every depth; smaller m_i than constant width)",
-             FIGURE, MODEL, dict(by_depth(grow, const, "constant-width ReLU"),
-                                 **{"full-rank share by depth": share["n (1/p)^k"]}),
-             min(share["n (1/p)^k"]) >= 0.5
-             and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)), runs=compared)
+             text=f"widths n (1/p)^k restore accurate inversion with ReLU (at least half of "
+                  f"{RANK_SEEDS} draws full rank at every depth; smaller m_i than constant width)",
+             figure=FIGURE, model=MODEL, numbers=dict(by_depth(grow, const, "constant-width ReLU"),
+                                         **{"full-rank share by depth": share["n (1/p)^k"]}),
+             holds=min(share["n (1/p)^k"]) >= 0.5
+                   and all(g["m_i"] < c["m_i"] for g, c in zip(grow, const)), runs=compared)
 controls = [f for f in RANK_FAMILIES if f.startswith("constant") and f != "constant n"]
 claims.check("relu_growth_needed",
-             f"the widths must grow: constant widths n/p and 2.4 n keep full rank less often "
-             f"than n (1/p)^k at the deepest layer (share of {RANK_SEEDS} draws)", FIGURE, MODEL,
-             {"full-rank share by depth": share, "mean rank by depth": mean_rank},
-             all(share[f][-1] < share["n (1/p)^k"][-1] for f in controls))
+             text=f"the widths must grow: constant widths n/p and 2.4 n keep full rank less often "
+                  f"than n (1/p)^k at the deepest layer (share of {RANK_SEEDS} draws)",
+             figure=FIGURE, model=MODEL,
+             numbers={"full-rank share by depth": share, "mean rank by depth": mean_rank},
+             holds=all(share[f][-1] < share["n (1/p)^k"][-1] for f in controls))
 models = {f"{f} depth {d}": {k: v for k, v in r.items() if k != "image"}
           for (f, d), r in results.items()}
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, p=p_by_input, models=models,

@@ -59,6 +59,7 @@ NB = "05_noise_trained_models"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 SIZES = (f"ResNet{DEPTH}; noise set {NOISE_IMAGES} x {NOISE_SIZE} px, {NOISE_CLASSES} classes, "
          f"{EPOCHS} epochs; {IMAGE_SIZE} px, {STEPS} steps")
+claims = du.Claims(PROFILE, source, SIZES)  # each claim is recorded under its figure
 
 # %% [markdown]
 # ## Train ResNet on noise (checkpointed every epoch; a rerun resumes, a finished model is reused)
@@ -83,6 +84,19 @@ ax.set_title(f"ResNet{DEPTH} memorising {NOISE_IMAGES} noise images with random 
 fig.tight_layout()
 du.save_fig(fig, NB, "noise_training_curve")
 plt.show()
+
+# %% [markdown]
+# ### Claims: the noise model memorised its set
+
+# %%
+claims.check("noise_training_memorises",
+             text="a ResNet memorises labelled Gaussian noise: training accuracy near 1",
+             figure="training", model=f"ResNet{DEPTH} noise-trained",
+             numbers={"train accuracy": train_log["train_accuracy"], "epochs": EPOCHS,
+                      "optimizer steps": OPT_STEPS,
+                      "loss first, last epoch": [train_log["loss"][0], train_log["loss"][-1]],
+                      "seconds": train_log["seconds"]}, holds=train_log["train_accuracy"] >= 0.99)
+
 
 # %% [markdown]
 # ## The three models: untrained, ImageNet-trained, noise-trained
@@ -178,6 +192,70 @@ du.save_fig(fig, NB, "figS4_noise_model_blur")
 plt.show()
 
 # %% [markdown]
+# ### Claims: Fig. 10 and Fig. S4
+
+# %%
+def compared(kinds, layers):
+    """The generated images a claim compares: inconclusive unless each matched its embedding."""
+    return {f"{k} {l}": fig10[k][l] for k in kinds for l in layers}
+
+
+mi = {k: [fig10[k][l]["m_i"] for l in LAYERS] for k in models}
+# Spectral slopes of the eq. (4) images: the blur of eq. (5) steepens every spectrum by itself.
+slope = {k: [plain[k][l]["slope"] for l in LAYERS] for k in models}
+stand_in = (" (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)"
+            if IMAGENET_MISSING else "")
+for blur, found in ((True, fig10), (False, plain)):
+    tr, un = [found["ImageNet"][l]["m_i"] for l in LAYERS], [found[TWIN][l]["m_i"] for l in LAYERS]
+    claims.check("fig10_imagenet_sharper" + ("" if blur else "_no_blur"),
+                 text=f"eq. ({5 if blur else 4}): ImageNet training sharpens early layers "
+                      f"(conv1-conv2) even for an unseen input, against the same architecture "
+                      f"untrained" + stand_in,
+                 figure="Fig. 10", model=f"{imagenet_name} vs {names[TWIN]}",
+                 numbers={"m_i ImageNet": tr, "m_i untrained": un},
+                 holds=all(t < u for t, u in zip(tr[:2], un[:2])), replicates=1,
+                 runs={f"{k} {l}": found[k][l] for k in ("ImageNet", TWIN) for l in LAYERS[:2]})
+mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
+# Within one architecture: the noise-trained ResNet against the same ResNet untrained (and against
+# the ImageNet ResNet when its weights are here; the stand-in is another architecture).
+rivals = ["untrained"] + ([] if IMAGENET_MISSING else ["ImageNet"])
+claims.check("fig10_noise_model_noise_like",
+             text=f"the noise-trained ResNet{DEPTH}'s conv3/conv4 are less clear (larger m_i) and "
+                  f"more noise-like (spectral slope of the eq. (4) images closer to the training "
+                  f"noise's) than the same ResNet {' and '.join(rivals)}",
+             figure="Fig. 10", model=f"ResNet{DEPTH} noise-trained vs " + " and ".join(rivals),
+             numbers={"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
+                      "spectral slope conv3, conv4 (eq. 4)": {k: [slope[k][i] for i in mid]
+                                                              for k in models},
+                      "slope training noise": train_noise_slope, "slope target": target_slope},
+             holds=all(mi["noise-trained"][i] > max(mi[k][i] for k in rivals) for i in mid)
+                   and all(slope["noise-trained"][i] > max(slope[k][i] for k in rivals)
+                           for i in mid),
+             runs=compared(["noise-trained"] + rivals, ["conv3", "conv4"]), replicates=1)
+# Fig. S4: blur stalls the noise-trained model, not every model: the layers where its blurred run
+# misses m_s while the controls' blurred runs (the other models, eq. 5) match theirs.
+good = {(k, blur): [r[l]["m_g"] < r[l]["m_s"] for l in LAYERS]
+        for blur, found in ((True, fig10), (False, plain)) for k, r in found.items()}
+controls = [k for k in models if k != "noise-trained"]
+stalled = [l for i, l in enumerate(LAYERS) if not good[("noise-trained", True)][i]
+           and all(good[(k, True)][i] for k in controls)]
+claims.check("figS4_blur_stalls",
+             text="noise-trained model: without blur m_g < m_s at every layer; with blur m_g "
+                  "stays above m_s at some layer where blur does not stall the untrained and "
+                  "ImageNet models",
+             figure="Fig. S4",
+             model=f"ResNet{DEPTH} noise-trained, controls: "
+                   + ", ".join(names[k] for k in controls),
+             numbers={"m_g < m_s per layer": {f"{k} eq. ({5 if b else 4})": v
+                                              for (k, b), v in good.items()},
+                      "m_g no blur": [noise_plain[l]["m_g"] for l in LAYERS],
+                      "m_g blur": [fig10["noise-trained"][l]["m_g"] for l in LAYERS],
+                      "m_s": [noise_plain[l]["m_s"] for l in LAYERS],
+                      "stalled by blur only in the noise-trained model": stalled},
+             holds=all(good[("noise-trained", False)]) and bool(stalled), replicates=1)
+
+
+# %% [markdown]
 # ## Fig. S5: first-layer kernels
 # The ImageNet-trained model's first convolution (ResNet: 7x7; the EfficientNet-Lite0 stand-in: 3x3)
 # against the noise-trained and the untrained ResNet's. Each model's number is the mean spectral
@@ -220,89 +298,31 @@ du.save_fig(fig, NB, "figS5_kernels")
 plt.show()
 
 # %% [markdown]
-# ## Claims, measured and recorded
+# ### Claims: Fig. S5 (and the ImageNet ResNet's panels)
 
 # %%
-claims = du.Claims(PROFILE, source, SIZES)
-
-
-def compared(kinds, layers):
-    """The generated images a claim compares: inconclusive unless each matched its embedding."""
-    return {f"{k} {l}": fig10[k][l] for k in kinds for l in layers}
-
-
-mi = {k: [fig10[k][l]["m_i"] for l in LAYERS] for k in models}
-# Spectral slopes of the eq. (4) images: the blur of eq. (5) steepens every spectrum by itself.
-slope = {k: [plain[k][l]["slope"] for l in LAYERS] for k in models}
-claims.check("noise_training_memorises",
-             "a ResNet memorises labelled Gaussian noise: training accuracy near 1", "training",
-             f"ResNet{DEPTH} noise-trained",
-             {"train accuracy": train_log["train_accuracy"], "epochs": EPOCHS,
-              "optimizer steps": OPT_STEPS, "loss first, last epoch": [train_log["loss"][0],
-                                                                     train_log["loss"][-1]],
-              "seconds": train_log["seconds"]}, train_log["train_accuracy"] >= 0.99)
-stand_in = (" (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)"
-            if IMAGENET_MISSING else "")
-for blur, found in ((True, fig10), (False, plain)):
-    tr, un = [found["ImageNet"][l]["m_i"] for l in LAYERS], [found[TWIN][l]["m_i"] for l in LAYERS]
-    claims.check("fig10_imagenet_sharper" + ("" if blur else "_no_blur"),
-                 f"eq. ({5 if blur else 4}): ImageNet training sharpens early layers (conv1-conv2) "
-                 f"even for an unseen input, against the same architecture untrained" + stand_in,
-                 "Fig. 10", f"{imagenet_name} vs {names[TWIN]}",
-                 {"m_i ImageNet": tr, "m_i untrained": un},
-                 all(t < u for t, u in zip(tr[:2], un[:2])), replicates=1,
-                 runs={f"{k} {l}": found[k][l] for k in ("ImageNet", TWIN) for l in LAYERS[:2]})
-mid = [LAYERS.index(l) for l in ("conv3", "conv4")]
-# Within one architecture: the noise-trained ResNet against the same ResNet untrained (and against
-# the ImageNet ResNet when its weights are here; the stand-in is another architecture).
-rivals = ["untrained"] + ([] if IMAGENET_MISSING else ["ImageNet"])
-claims.check("fig10_noise_model_noise_like",
-             f"the noise-trained ResNet{DEPTH}'s conv3/conv4 are less clear (larger m_i) and more "
-             f"noise-like (spectral slope of the eq. (4) images closer to the training noise's) "
-             f"than the same ResNet "
-             f"{' and '.join(rivals)}",
-             "Fig. 10", f"ResNet{DEPTH} noise-trained vs " + " and ".join(rivals),
-             {"m_i conv3, conv4": {k: [mi[k][i] for i in mid] for k in models},
-              "spectral slope conv3, conv4 (eq. 4)": {k: [slope[k][i] for i in mid]
-                                                      for k in models},
-              "slope training noise": train_noise_slope, "slope target": target_slope},
-             all(mi["noise-trained"][i] > max(mi[k][i] for k in rivals) for i in mid)
-             and all(slope["noise-trained"][i] > max(slope[k][i] for k in rivals) for i in mid),
-             runs=compared(["noise-trained"] + rivals, ["conv3", "conv4"]), replicates=1)
-# Fig. S4: blur stalls the noise-trained model, not every model: the layers where its blurred run
-# misses m_s while the controls' blurred runs (the other models, eq. 5) match theirs.
-good = {(k, blur): [r[l]["m_g"] < r[l]["m_s"] for l in LAYERS]
-        for blur, found in ((True, fig10), (False, plain)) for k, r in found.items()}
-controls = [k for k in models if k != "noise-trained"]
-stalled = [l for i, l in enumerate(LAYERS) if not good[("noise-trained", True)][i]
-           and all(good[(k, True)][i] for k in controls)]
-claims.check("figS4_blur_stalls",
-             "noise-trained model: without blur m_g < m_s at every layer; with blur m_g stays "
-             "above m_s at some layer where blur does not stall the untrained and ImageNet models",
-             "Fig. S4",
-             f"ResNet{DEPTH} noise-trained, controls: " + ", ".join(names[k] for k in controls),
-             {"m_g < m_s per layer": {f"{k} eq. ({5 if b else 4})": v
-                                      for (k, b), v in good.items()},
-              "m_g no blur": [noise_plain[l]["m_g"] for l in LAYERS],
-              "m_g blur": [fig10["noise-trained"][l]["m_g"] for l in LAYERS],
-              "m_s": [noise_plain[l]["m_s"] for l in LAYERS],
-              "stalled by blur only in the noise-trained model": stalled},
-             all(good[("noise-trained", False)]) and bool(stalled), replicates=1)
 claims.check("figS5_gabor",
-             "first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet training, "
-             "not with noise training (each against its own architecture untrained: same kernel "
-             "size)" + stand_in, "Fig. S5",
-             f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained",
-             {"concentration": concentration, "trained / untrained, same architecture": gain,
-              "noise-trained conv1 ||W - W_0|| / ||W_0||": moved},
-             gain["ImageNet"] > 1.1 and gain["noise-trained"] < gain["ImageNet"]
-             and abs(gain["noise-trained"] - 1) < 0.5 * (gain["ImageNet"] - 1), replicates=1)
+             text="first-layer kernels become concentrated (Gabor/wavelet-like) with ImageNet "
+                  "training, not with noise training (each against its own architecture untrained: "
+                  "same kernel size)" + stand_in, figure="Fig. S5",
+             model=f"{imagenet_name}, ResNet{DEPTH} noise-trained and untrained",
+             numbers={"concentration": concentration,
+                      "trained / untrained, same architecture": gain,
+                      "noise-trained conv1 ||W - W_0|| / ||W_0||": moved},
+             holds=gain["ImageNet"] > 1.1 and gain["noise-trained"] < gain["ImageNet"]
+                   and abs(gain["noise-trained"] - 1) < 0.5 * (gain["ImageNet"] - 1), replicates=1)
 if IMAGENET_MISSING:
     claims.not_measured("fig10_resnet_imagenet",
-                        f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",
-                        "Fig. 10, S5", f"ResNet{DEPTH} ImageNet",
-                        f"weights unavailable offline ({IMAGENET_MISSING[:80]}); "
-                        f"EfficientNet-Lite0 stands in")
+                        text=f"ImageNet-trained ResNet{DEPTH} panels of Fig. 10 and S5",
+                        figure="Fig. 10, S5", model=f"ResNet{DEPTH} ImageNet",
+                        why=f"weights unavailable offline ({IMAGENET_MISSING[:80]}); "
+                            f"EfficientNet-Lite0 stands in")
+
+
+# %% [markdown]
+# ## The numbers behind the figures; what the quick profile asserts
+
+# %%
 KEYS = ("step_size", "m_g", "m_s", "m_i", "slope")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES, training=train_log,
                   fig10={k: {l: {m: v[l][m] for m in KEYS} for l in LAYERS}

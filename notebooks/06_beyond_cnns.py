@@ -169,7 +169,7 @@ du.save_fig(fig, NB, "m_i_by_relative_depth")
 plt.show()
 
 # %% [markdown]
-# ## Claims, measured and recorded
+# ### Claims: the figures above, and the non-uniqueness runs of the section before
 # The paper's question, per architecture: does m_i grow with depth (as for CNNs, Fig. 2)? Is every
 # generated image a different input with (nearly) the same embedding (m_g < m_s while m_i is larger
 # than the shift ||a' - a||: non-uniqueness)? And the patch embedding: with patch p and width D =
@@ -190,26 +190,27 @@ shift = SHIFT_SIGMA * target.numel() ** 0.5  # expected ||a' - a||
 for arch in ARCHS:
     mi = [results[(arch, False)][d]["m_i"] for d in DEPTHS]
     claims.check(f"beyond_{arch.lower()}_depth",
-                 f"untrained {arch}: m_i grows with relative depth (stem to last block)",
-                 "06 (sec. 7)", f"{arch} untrained",
-                 {"m_i stem..4/4": mi, "spearman(m_i, depth)": rank_corr(mi)},
-                 mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]),
+                 text=f"untrained {arch}: m_i grows with relative depth (stem to last block)",
+                 figure="06 (sec. 7)", model=f"{arch} untrained",
+                 numbers={"m_i stem..4/4": mi, "spearman(m_i, depth)": rank_corr(mi)},
+                 holds=mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]),
                  replicates=1)
 everything = list(results)
 name = {k: label(*k).replace("\n", " ") for k in everything}
 claims.check("beyond_non_unique",
-             f"non-uniqueness at the last depth, every model: from {len(SPREAD_SEEDS)} starts the "
-             f"generated images lie farther apart than their starts (and than a' from a) while "
-             f"their embeddings lie within m_s of each other (Fig. S1's criterion)",
-             "06 (sec. 7)", ", ".join(name.values()),
-             {"min pairwise a_g distance": {name[k]: min(spreads[k]["pairwise input distance"])
-                                            for k in everything},
-              "max pairwise start distance": {name[k]: max(spreads[k]["pairwise start distance"])
-                                              for k in everything},
-              "max pairwise embedding distance": {
-                  name[k]: max(spreads[k]["pairwise embedding distance"]) for k in everything},
-              "m_s": {name[k]: spreads[k]["m_s"] for k in everything}, "||a' - a||": shift},
-             all(du.non_unique(spreads[k]) for k in everything),
+             text=f"non-uniqueness at the last depth, every model: from {len(SPREAD_SEEDS)} starts "
+                  f"the generated images lie farther apart than their starts (and than a' from a) "
+                  f"while their embeddings lie within m_s of each other (Fig. S1's criterion)",
+             figure="06 (sec. 7)", model=", ".join(name.values()),
+             numbers={"min pairwise a_g distance": {
+                          name[k]: min(spreads[k]["pairwise input distance"]) for k in everything},
+                      "max pairwise start distance": {
+                          name[k]: max(spreads[k]["pairwise start distance"]) for k in everything},
+                      "max pairwise embedding distance": {
+                          name[k]: max(spreads[k]["pairwise embedding distance"])
+                          for k in everything},
+                      "m_s": {name[k]: spreads[k]["m_s"] for k in everything}, "||a' - a||": shift},
+             holds=all(du.non_unique(spreads[k]) for k in everything),
              runs={f"{name[k]} 4/4 seed {sd}": dict(m_g=m, m_s=spreads[k]["m_s"])
                    for k in everything for sd, m in zip(SPREAD_SEEDS, spreads[k]["m_g per seed"])})
 stems = {arch: results[(arch, False)]["stem"]["m_i"] for arch in ARCHS}
@@ -217,14 +218,16 @@ patch_archs = [a for a in ("ViT", "Mixer") if a in ARCHS]
 cnn_archs = [a for a in ("ResNet50", "GoogLeNet") if a in ARCHS]
 if patch_archs and cnn_archs:
     claims.check("beyond_patch_vs_stem",
-                 "the patch embedding (square linear map per patch) represents the input more "
-                 "exactly than a CNN stem (smaller m_i)",
-                 "06 (sec. 7)", ", ".join(ARCHS) + " untrained", {"m_i stem": stems},
-                 max(stems[a] for a in patch_archs) < min(stems[a] for a in cnn_archs),
+                 text="the patch embedding (square linear map per patch) represents the input more "
+                      "exactly than a CNN stem (smaller m_i)",
+                 figure="06 (sec. 7)", model=", ".join(ARCHS) + " untrained",
+                 numbers={"m_i stem": stems},
+                 holds=max(stems[a] for a in patch_archs) < min(stems[a] for a in cnn_archs),
                  runs=runs([(a, False) for a in ARCHS], ["stem"]), replicates=1)
 for arch, why in missing.items():
-    claims.not_measured(f"beyond_{arch.lower()}_trained", f"ImageNet-trained {arch} by depth",
-                        "06 (sec. 7)", f"{arch} ImageNet", f"weights unavailable ({why[:100]})")
+    claims.not_measured(f"beyond_{arch.lower()}_trained", text=f"ImageNet-trained {arch} by depth",
+                        figure="06 (sec. 7)", model=f"{arch} ImageNet",
+                        why=f"weights unavailable ({why[:100]})")
 du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
                   rows={label(*k).replace("\n", " "): {d: {m: r[d][m] for m in
                                                           ("step_size", "m_g", "m_s", "m_i")}

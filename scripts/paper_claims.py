@@ -193,4 +193,24 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "not a claim of the paper: a patch embedding is a square linear map per patch, so by section 4.1 it "
         "should be invertible where a strided CNN stem is not",
         "untrained models, one draw"),
+    "procedure_depth_trend_resnet50": (
+        "Sec. 2 (its assumption)",
+        "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images, a "
+        "better autoencoding signifies more information exists in the layer's embedding",
+        "the paper states the assumption and does not test it: the depth trend under three stronger procedures "
+        "(Adam, iCNN's momentum with a normalised gradient, the decorrelated Fourier image) from the same a_0; "
+        "quick: one seed (inconclusive by the rule), cpu: three"),
+    "procedure_stronger_closes_gap_resnet50": (
+        "Sec. 2 (its assumption)",
+        "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images",
+        "not a claim of the paper: if a stronger procedure narrows the gap between deep and early layers, part "
+        "of the fall with depth is the paper's optimiser, not the layer"),
+    "procedure_depth_trend_vit": (
+        "Sec. 2 (its assumption), sec. 7",
+        "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images",
+        "notebook 06's small untrained ViT under the four procedures; cpu profile only"),
+    "procedure_stronger_closes_gap_vit": (
+        "Sec. 2 (its assumption), sec. 7",
+        "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images",
+        "as procedure_stronger_closes_gap_resnet50, for the small untrained ViT; cpu profile only"),
 }

@@ -238,6 +238,12 @@ def test_explorer_runs_from_its_widgets():
     assert third["optimizer"] == "adam" and second["optimizer"] == "sgd"
     direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, optimizer="adam", record_every=1)
     torch.testing.assert_close(third["image"], direct.images[0])
+    explorer.optimizer.value, explorer.blur.value = "fourier", True  # the Fourier image with Adam
+    assert explorer.run() is None and "blur" in explorer.readout.value  # no eq. (5) for it: said, not run
+    explorer.blur.value = False
+    fourth = explorer.run()
+    direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, optimizer="adam", parameterization="fourier")
+    torch.testing.assert_close(fourth["image"], direct.images[0])
 
 
 def test_explorer_stop_search_and_remembered_step_sizes():

@@ -1,0 +1,224 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · Is the fall with depth the layer's or the procedure's? (the paper's assumption, sec. 2)
+#
+# The paper reads a worse copy of the input as less information in the layer, "assuming that the
+# gradient descent procedure is sufficiently powerful to generate arbitrary images". It does not
+# test that assumption. Here the same layers of the untrained ResNet50 (and, at the cpu profile, the
+# small vision transformer of notebook 06) are inverted from the same start a_0 by four procedures:
+#
+# - **paper**: eq. (4), the gradient step of the paper, its step size from the batched line search;
+# - **Adam**: Adam's normalised step (pixel units);
+# - **momentum**: iCNN's recipe (Shen et al. 2019): each gradient divided by its mean absolute
+#   value, heavy-ball momentum 0.9;
+# - **Fourier**: the image optimised through the decorrelated Fourier basis of Olah et al.
+#   (Distill 2017, the parameterisation of lucid and lucent), with Adam, starting exactly at a_0.
+#
+# Every procedure's step size is the best of its own line search (every run full length, falling
+# linearly to 0). The measure is m_i / ||a_0 - a||: where the run ended between the target (0) and
+# its start (1). Two claims: the fall with depth holds under every procedure that matches the
+# embedding; and a stronger procedure closes the gap at the deep layers. Either may fail.
+
+# %%
+# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
+import matplotlib.pyplot as plt
+import numpy as np
+
+import depthrep_utils as du
+
+DEVICE = du.setup_notebook()
+
+# %% tags=["parameters"]
+PROFILE: str = "quick"  # the profile of these values; make reproduce: cpu, or paper on a GPU
+IMAGE: str = "dalmatian"  # target image (a paper name or any image path); paper: dalmatian
+IMAGE_SIZE: int = 64  # pixels per side; paper: 299 (224 with the B/16 transformer)
+STEPS: int = 200  # iterations per generated image, every procedure; paper's code: 500
+ARCHS: list = ["ResNet50"]  # models, untrained; cpu: also notebook 06's small ViT; paper: ResNet50
+SMALL: bool = True  # the ViT: 4 blocks, 8-px patches, width 192; paper profile: ViT-B/16
+SEEDS: list = [0]  # replicates: weights, a_0 and shift from one seed; quick: one (inconclusive)
+REPLICATE_IMAGES: list = []  # more photographs (scikit-image's) with seed SEEDS[0]; paper: none
+PROCEDURES: list = ["paper", "Adam", "momentum", "Fourier"]  # paper: its own update only
+
+# %%
+NB = "07_procedure"
+target, source = du.load_target(IMAGE, IMAGE_SIZE, SEEDS[0], DEVICE)
+SIZES = (f"{IMAGE_SIZE} px, {STEPS} steps, each procedure the best of its own line search, "
+         f"{len(SEEDS)} seed(s) + {len(REPLICATE_IMAGES)} photograph(s)")
+# What each procedure asks of du.invert, and the grid its line search starts from (the search
+# extends it past an edge; the paper's moves to the scale the first gradient implies). Adam's and
+# momentum's steps are in pixel units; Fourier's in units of its spectrum.
+PROCEDURE = {
+    "paper": (dict(optimizer="sgd"), [0.125, 0.031, 0.0079, 0.002]),
+    "Adam": (dict(optimizer="adam"), [0.03, 0.01, 0.003]),
+    "momentum": (dict(optimizer="momentum"), [0.03, 0.0079, 0.002]),
+    "Fourier": (dict(optimizer="adam", parameterization="fourier"), [0.15, 0.05, 0.015]),
+}
+DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth, as in notebook 06
+
+
+def load(arch: str, seed: int):
+    if arch == "ResNet50":
+        return du.load_resnet(50, trained=False, seed=seed).to(DEVICE)
+    return du.load_beyond_cnn(arch, False, seed=seed, size=IMAGE_SIZE, small=SMALL).to(DEVICE)
+
+
+def replicates() -> list:
+    """(label, model seed, image name): the seeds on the target, then the photographs."""
+    return ([(f"{IMAGE} seed {s}", s, IMAGE) for s in SEEDS]
+            + [(f"{name} seed {SEEDS[0]}", SEEDS[0], name) for name in REPLICATE_IMAGES])
+
+
+# %% [markdown]
+# ## Every procedure at every depth, from the same start
+
+# %%
+results = {}  # (arch, replicate, procedure) -> {depth: run}
+for arch in ARCHS:
+    for rep, seed, image in replicates():
+        model = load(arch, seed)
+        a = target if image == IMAGE else du.load_target(image, IMAGE_SIZE, seed, DEVICE)[0]
+        for procedure in PROCEDURES:
+            kw, grid = PROCEDURE[procedure]
+            out = results[(arch, rep, procedure)] = {}
+            for depth, layer in zip(DEPTHS, du.relative_layers(model)):
+                name = (f"{arch}-{procedure}-{layer}-seed{seed}"
+                        + ("" if image == IMAGE else f"-{image}"))
+                out[depth] = r = du.layer_run(NB, name, model, layer, a, STEPS, grid, blur=False,
+                                              decay_to=0.0, seed=seed, **kw)
+                r["ratio"] = du.start_distance_ratio(r)
+                print(f"{arch:8} {rep:18} {procedure:8} {depth:4} ({layer:6}): {du.run_line(r)}  "
+                      f"m_i/start={r['ratio']:.3f}")
+
+# %% [markdown]
+# ## m_i / ||a_0 - a|| by depth under each procedure
+# One line per procedure: the mean over replicates, bars from the lowest to the highest; a red ring
+# marks a depth where a run missed its embedding (m_g >= m_s). Below: the generated images of the
+# first replicate, one row per procedure. The Fourier image passes through a sigmoid, so target
+# pixels at exactly 0 or 1 (the dalmatian's white) are out of its reach: its copy at the stem is
+# worse than the others' for that reason alone, which also narrows its gap from the top.
+
+# %%
+reps = [r for r, _, _ in replicates()]
+fig, axes = plt.subplots(1, len(ARCHS), figsize=(5.5 * len(ARCHS), 3.6), squeeze=False)
+for ax, arch in zip(axes[0], ARCHS):
+    for i, procedure in enumerate(PROCEDURES):
+        ratios = np.array([[results[(arch, r, procedure)][d]["ratio"] for d in DEPTHS]
+                           for r in reps])
+        mid = ratios.mean(axis=0)
+        x = np.arange(len(DEPTHS)) + 0.06 * (i - 1.5)
+        ax.errorbar(x, mid, yerr=[mid - ratios.min(axis=0), ratios.max(axis=0) - mid], marker="o",
+                    capsize=3, label=procedure)
+        missed = [j for j, d in enumerate(DEPTHS)
+                  if not all(du.matched(results[(arch, r, procedure)][d]) for r in reps)]
+        ax.scatter(x[missed], mid[missed], s=140, facecolors="none", edgecolors="red", zorder=3)
+    ax.set_xticks(range(len(DEPTHS)), DEPTHS), ax.set_ylim(0, 1.05)
+    ax.set_xlabel("relative depth")
+    ax.set_ylabel("m_i / ||a_0 - a|| (0: the target, 1: the start)")
+    ax.set_title(f"untrained {arch}, {len(reps)} replicate(s)", fontsize=9)
+    ax.legend(fontsize=7)
+fig.suptitle(f"The same layers, four procedures ({IMAGE_SIZE} px, {STEPS} steps; red ring: missed "
+             f"the embedding)", y=1.02)
+fig.tight_layout()
+du.save_fig(fig, NB, "m_i_ratio_by_procedure")
+plt.show()
+for arch in ARCHS:
+    rows = {p: [target] + [results[(arch, reps[0], p)][d]["image"] for d in DEPTHS]
+            for p in PROCEDURES}
+    notes = {p: ["target"] + [du.run_title(results[(arch, reps[0], p)][d]) for d in DEPTHS]
+             for p in PROCEDURES}
+    fig = du.image_grid(rows, ["a"] + DEPTHS, notes, size=1.9)
+    fig.suptitle(f"untrained {arch}, {reps[0]}: generated images by procedure (shown clipped to "
+                 f"[0, 1])", y=1.02)
+    du.save_fig(fig, NB, f"images_{arch.lower()}")
+    plt.show()
+
+# %% [markdown]
+# ### Claims
+# For each model: (1) m_i grows with depth (Spearman correlation with depth > 0) under every
+# procedure whose runs matched the embedding at every depth, in each replicate (the effect: the
+# smallest correlation over those procedures); (2) a procedure stronger than the paper's closes
+# the gap between the deepest and the first layer (effect: the paper's (m_i at 4/4 - m_i at the
+# stem) / ||a_0 - a|| minus the smallest such gap among the other matched procedures; > 0: some
+# procedure narrowed it). A procedure that missed its embedding anywhere is left out and named.
+
+# %%
+claims = du.Claims(PROFILE, source, SIZES)
+rank_corr = du.depth_rank_correlation
+for arch in ARCHS:
+    key = arch.lower()
+    matched = {r: [p for p in PROCEDURES
+                   if all(du.matched(results[(arch, r, p)][d]) for d in DEPTHS)] for r in reps}
+    left_out = {r: [p for p in PROCEDURES if p not in ok] for r, ok in matched.items()}
+    m_i = {f"{r}, {p}": [results[(arch, r, p)][d]["m_i"] for d in DEPTHS]
+           for r in reps for p in PROCEDURES}
+    corr = {r: {p: rank_corr(m_i[f"{r}, {p}"]) for p in matched[r]} for r in reps}
+    claims.check(f"procedure_depth_trend_{key}",
+                 text=f"untrained {arch}: m_i grows with depth under every procedure that matches "
+                      f"the embedding (paper, Adam, momentum + normalised gradient, Fourier image)",
+                 figure="sec. 2 (assumption)", model=f"{arch} untrained",
+                 numbers={"m_i stem..4/4 per replicate and procedure": m_i,
+                          "Spearman(m_i, depth) per replicate and matched procedure": corr,
+                          "procedures left out (missed the embedding)": left_out},
+                 effects={r: min(c.values()) for r, c in corr.items() if c},
+                 effect="the smallest Spearman correlation of m_i with depth over the matched "
+                        "procedures (> 0: grows under every one)",
+                 runs={f"{r} {p} {d}": results[(arch, r, p)][d]
+                       for r in reps for p in matched[r] for d in DEPTHS})
+    gap = {r: {p: results[(arch, r, p)]["4/4"]["ratio"] - results[(arch, r, p)]["stem"]["ratio"]
+               for p in PROCEDURES} for r in reps}
+    stronger = {r: [p for p in matched[r] if p != "paper"] for r in reps}
+    if "paper" in PROCEDURES and len(PROCEDURES) > 1:
+        claims.check(f"procedure_stronger_closes_gap_{key}",
+                     text=f"untrained {arch}: a procedure stronger than the paper's closes the gap "
+                          f"between the deepest layer and the first (smaller (m_i at 4/4 - m_i at "
+                          f"the stem) / ||a_0 - a||)",
+                     figure="sec. 2 (assumption)", model=f"{arch} untrained",
+                     numbers={"gap (m_i 4/4 - m_i stem) / ||a_0 - a|| per replicate": gap,
+                              "procedures left out (missed the embedding)": left_out},
+                     effects={r: gap[r]["paper"] - min(gap[r][p] for p in stronger[r])
+                              for r in reps if stronger[r]},
+                     effect="the paper's gap minus the smallest gap among the other matched "
+                            "procedures (> 0: one of them closed part of it)",
+                     runs={f"{r} {p} {d}": results[(arch, r, p)][d] for r in reps
+                           for p in ["paper"] + stronger[r] for d in ("stem", "4/4")})
+du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
+                  rows={f"{a} | {r} | {p}": {d: {m: v[d][m] for m in
+                                                 ("step_size", "m_g", "m_s", "m_i", "ratio")}
+                                             for d in DEPTHS}
+                        for (a, r, p), v in results.items()}), NB, "distances")
+
+# %% [markdown]
+# ## Explorer
+# Pick the model, the relative depth and the update (the paper's, Adam, momentum with a normalised
+# gradient, or the Fourier image with Adam), the step size and the iterations, then **Run**. Built
+# only in an interactive session.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if du.is_interactive():
+    def build(model, depth):
+        net = load(model, SEEDS[0])
+        layer = du.relative_layers(net)[DEPTHS.index(depth)]
+        return du.truncate(net, layer), f"{model}, untrained, depth {depth} ({layer})"
+
+    explorer = du.Explorer(target, build, {"model": ARCHS, "depth": DEPTHS}, steps=STEPS,
+                           blur=False, step_size=0.01)
+    display(explorer.widget)
+else:
+    print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")
