@@ -63,11 +63,11 @@ SIZES = (f"{IMAGE_SIZE} px, {STEPS} steps, each procedure the best of its own li
 # What each procedure asks of du.invert, and the grid its line search starts from (the search
 # extends it past an edge; the paper's moves to the scale the first gradient implies). Adam's and
 # momentum's steps are in pixel units; Fourier's in units of its spectrum.
-PROCEDURE = {
-    "paper": (dict(optimizer="sgd"), [0.125, 0.031, 0.0079, 0.002]),
-    "Adam": (dict(optimizer="adam"), [0.03, 0.01, 0.003]),
+PROCEDURE = {  # grids centred where the quick profile's searches ended (first release of 07)
+    "paper": (dict(optimizer="sgd"), [0.031, 0.0079, 0.002, 0.0005]),
+    "Adam": (dict(optimizer="adam"), [0.3, 0.095, 0.03]),
     "momentum": (dict(optimizer="momentum"), [0.03, 0.0079, 0.002]),
-    "Fourier": (dict(optimizer="adam", parameterization="fourier"), [0.15, 0.05, 0.015]),
+    "Fourier": (dict(optimizer="adam", parameterization="fourier"), [1.5, 0.47, 0.15]),
 }
 DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth, as in notebook 06
 
