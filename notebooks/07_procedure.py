@@ -127,7 +127,9 @@ for ax, arch in zip(axes[0], ARCHS):
         missed = [j for j, d in enumerate(DEPTHS)
                   if not all(du.matched(results[(arch, r, procedure)][d]) for r in reps)]
         ax.scatter(x[missed], mid[missed], s=140, facecolors="none", edgecolors="red", zorder=3)
-    ax.set_xticks(range(len(DEPTHS)), DEPTHS), ax.set_ylim(0, 1.05)
+    top = max(results[(arch, r, p)][d]["ratio"] for r in reps for p in PROCEDURES for d in DEPTHS)
+    ax.set_xticks(range(len(DEPTHS)), DEPTHS), ax.set_ylim(0, max(1.05, top + 0.05))
+    ax.axhline(1.0, color="gray", lw=0.6, ls=":")  # above: the run ended farther away than it began
     ax.set_xlabel("relative depth")
     ax.set_ylabel("m_i / ||a_0 - a|| (0: the target, 1: the start)")
     ax.set_title(f"untrained {arch}, {len(reps)} replicate(s)", fontsize=9)

@@ -293,3 +293,27 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
     quick.write_text(json.dumps([dict(claim="new_claim", profile="quick", status="holds", why="", numbers={}, **kw)]))
     with pytest.raises(SystemExit, match="new_claim"):
         update_docs.report()
+
+
+def test_bench_peers_page_compares_each_peer_with_the_projects_fastest_row(tmp_path):
+    """docs/SPEED.md's peer table: every project row is ours (however many), every other row a peer, and each
+    peer's time to m_g < m_s is given over the fastest project row's."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import update_docs
+
+    def row(case, to_reach):
+        return dict(case=case, seconds=1.0, seconds_per_step=0.01, m_g_over_m_s=0.5, m_i=1.0, m_i_over_start=0.5,
+                    to_reach=to_reach)
+
+    rows = [row("project, paper's update", 8.0), row("project, Adam", 2.0), row("project, momentum", 1.0),
+            row("project, Fourier", None), row("lucent (pixel)", 4.0), row("bdpy", 3.0)]
+    path = tmp_path / "peers.json"
+    path.write_text(json.dumps(dict(size=80, steps=250, threads=2, torch="x", layers={"conv2": dict(m_s=5.0,
+                                                                                                     rows=rows)})))
+    text = update_docs.bench_peers(path)
+    ratios = text.split("over the project's fastest: ")[1]
+    assert ratios.startswith("lucent: 4.0x; bdpy: 3.0x"), ratios
+    assert "project" not in ratios
+    assert update_docs.bench_peers(tmp_path / "missing.json") is None
