@@ -164,13 +164,13 @@ def invert(
     then are in pixel units, ~1e-3..1e-1, the same for every layer); not the paper's procedure, offered
     because it needs fewer iterations (``make bench``). ``optimizer="momentum"`` is the iCNN recipe (Shen et
     al. 2019; bdpy's ``recon.torch.icnn``): each run's gradient divided by its mean absolute value, then heavy-ball
-    momentum 0.9 (``v = 0.9 v + g / mean|g|``, ``a <- a - eps_n v``); step sizes in pixel units per step too.
+    momentum 0.9 (``v = 0.9 v + g / mean|g|``, ``a <- a - eps_n v``); its step sizes are in pixel units too.
     ``parameterization="fourier"`` optimises the image through the decorrelated Fourier basis of Olah et al.
-    (Distill 2017, "Feature Visualization"; ``fourier_image``) instead of its pixels: the update acts on the
-    spectrum, the image is always in (0, 1) and starts exactly at a_0; with any of the three updates, without
-    blur or clamp. Neither is the paper's procedure: they test its assumption that its own procedure is powerful
-    enough. ``autocast=torch.bfloat16`` runs the forward and
-    backward passes under autocast (fast on GPUs; the final m_g and m_i are computed in full precision).
+    (Distill 2017, "Feature Visualization"; ``FourierImage``) instead of its pixels: the update acts on the
+    spectrum, the image stays in (0, 1) and starts exactly at a_0; with any of the three updates, without blur
+    or clamp. Neither is the paper's procedure: notebook 07 uses them to test its assumption that its own
+    procedure is powerful enough. ``autocast=torch.bfloat16`` runs the forward and backward passes under
+    autocast (fast on GPUs; the final m_g and m_i are computed in full precision).
 
     Runs that differ in ``step_size``, ``seed`` or target (``target`` of batch 1 or B) go through the model as
     one batch; each gives what it would give alone. m_g, m_i and the L1 loss are recorded every

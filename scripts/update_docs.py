@@ -224,7 +224,7 @@ def report() -> str:
     """docs/REPORT.md: the replication report, generated from every profile's claims record and the paper's words
     (scripts/paper_claims.py)."""
     import depthrep_utils as du
-    from paper_claims import CLAIMS, PAPER
+    from paper_claims import BEYOND, CLAIMS, PAPER
 
     records = {name: (label, {r["claim"]: r for r in json.loads(path.read_text())})
                for name, label, path in RECORDS if path.exists()}
@@ -244,8 +244,9 @@ def report() -> str:
            + ") and the paper's words (`scripts/paper_claims.py`). Do not edit by hand.", "",
            "## Scope", "",
            "The paper's experiments (sections 2-6: representation by depth, non-uniqueness, MLP invertibility, "
-           "ReLU width, noise-trained models) and its open question of section 7 (other architectures), in six "
-           "notebooks, at these profiles:", ""]
+           "ReLU width, noise-trained models), its open question of section 7 (other architectures) and the "
+           "assumption of section 2 that its procedure can generate any image, in seven notebooks, at these "
+           "profiles:", ""]
     out += [f"- **{name}**: {label}; {len(rows)} claims." for name, (label, rows) in records.items()]
     out += ["", "The CPU machines cannot download torchvision's ImageNet weights: claims that need them are "
             "*not measured* there, and an offline ImageNet-trained EfficientNet-Lite0 stands in where it can.", "",
@@ -276,9 +277,9 @@ def report() -> str:
                            f"{cell(r['why'])} |")
         out.append("")
 
-    def verdicts(status: str) -> list[str]:
+    def verdicts(status: str, claims: list[str]) -> list[str]:
         lines = []
-        for claim in ids:
+        for claim in claims:
             found = [(name, rows[claim]) for name, (_, rows) in records.items()
                      if claim in rows and rows[claim]["status"] == status]
             if found:
@@ -292,13 +293,20 @@ def report() -> str:
         if all(r["status"] in ("inconclusive", "below scale", "not measured") for _, r in rows):
             untested.append(f"- **{claim}**: " + "; ".join(f"{n}: {r['status']} ({r['why'][:220]})"
                                                            for n, r in rows))
-    out += ["## What reproduces", "", "Claims that hold at some profile:", ""] + verdicts("holds")
+    papers = [c for c in ids if c not in BEYOND]
+    out += ["## What reproduces", "", "The paper's claims that hold at some profile:", ""] + verdicts("holds", papers)
     out += (["", "## Where the paper is contradicted", "",
-            "Claims that do not hold at some profile: fair, matched runs at a budget that tests the statement, "
-            "the replicates agreeing against the paper (the profile's row above gives the numbers).", ""]
-            + verdicts("does not hold"))
+            "The paper's claims that do not hold at some profile: fair, matched runs at a budget that tests the "
+            "statement, the replicates agreeing against the paper (the profile's row above gives the numbers).", ""]
+            + verdicts("does not hold", papers))
     out += ["", "## What this reproduction could not test", "",
             "Claims with no verdict at any profile, and what each would need:", ""] + (untested or ["- none"])
+    beyond = [c for c in ids if c in BEYOND]
+    out += ["", "## Beyond the paper's statements", "",
+            "This reproduction's own questions (section 7's open question, section 2's assumption): their verdicts "
+            "neither reproduce nor contradict the paper.", "",
+            "Hold at some profile:", ""] + verdicts("holds", beyond)
+    out += ["", "Do not hold at some profile:", ""] + verdicts("does not hold", beyond)
     return "\n".join(out) + "\n"
 
 

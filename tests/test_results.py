@@ -278,7 +278,9 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
     rows = {"fig2_untrained_depth": dict(status="holds", why="", numbers={
         "effect": "Spearman", "effect per replicate": {"seed 0": 1.0}, "effect min, median, max": [0.9, 1.0, 1.0],
         "replicates in the paper's direction": "5 of 5"}),
-        "figS2_conditioning": dict(status="does not hold", why="median 3.7e4", numbers={"median": 3.7e4})}
+        "figS2_conditioning": dict(status="does not hold", why="median 3.7e4", numbers={"median": 3.7e4}),
+        "beyond_non_unique": dict(status="does not hold", why="", numbers={}),  # this reproduction's question
+        "procedure_depth_trend_vit": dict(status="holds", why="", numbers={})}
     quick.write_text(json.dumps([dict(claim=c, profile="quick", **kw, **r) for c, r in rows.items()]))
     cpu.write_text(json.dumps([dict(claim="fig4_conv2", profile="cpu", status="below scale", why="needs 5000 steps",
                                     numbers={}, **kw)]))
@@ -289,6 +291,11 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
     assert "0.9 / 1 / 1 (min / median / max), 5 of 5 in the paper's direction" in text
     contradicted = text.split("## Where the paper is contradicted")[1].split("## What this")[0]
     assert "figS2_conditioning" in contradicted and "fig2_untrained_depth" not in contradicted
+    reproduces = text.split("## What reproduces")[1].split("## Where")[0]
+    beyond = text.split("## Beyond the paper's statements")[1]
+    assert "beyond_non_unique" not in contradicted and "procedure_depth_trend_vit" not in reproduces
+    assert "**beyond_non_unique**" in beyond.split("Do not hold")[1]
+    assert "**procedure_depth_trend_vit**" in beyond.split("Do not hold")[0]
     assert "fig4_conv2**: cpu: below scale (needs 5000 steps)" in text.split("## What this reproduction")[1]
     quick.write_text(json.dumps([dict(claim="new_claim", profile="quick", status="holds", why="", numbers={}, **kw)]))
     with pytest.raises(SystemExit, match="new_claim"):
