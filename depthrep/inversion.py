@@ -365,7 +365,7 @@ class FourierImage:
         h, w = start.shape[-2:]
         fy, fx = torch.fft.fftfreq(h, dtype=torch.float64)[:, None], torch.fft.rfftfreq(w, dtype=torch.float64)[None]
         weight = 1.0 / torch.maximum((fy ** 2 + fx ** 2).sqrt(), torch.tensor(1.0 / max(h, w), dtype=torch.float64))
-        self.shape, self.dtype = (h, w), start.dtype
+        self.shape = (h, w)
         self.weight = weight.to(start.device, start.dtype)[..., None]  # [H, W//2+1, 1]: real and imaginary
         self.color = COLOR_CORRELATION_SQRT.to(start.device, start.dtype)
         z = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(self.color), torch.logit(start)) * FOURIER_SCALE

@@ -175,6 +175,16 @@ def bdpy_row(layer, target, steps, m_s) -> dict:
                 to_reach=reach(history, m_s, seconds / steps), **measure(model_l, target, final, start, m_s))
 
 
+def peer_ratios(rows: list[dict]) -> tuple[dict | None, list[tuple[dict, float | None]]]:
+    """The project's fastest row to m_g < m_s (every row whose case starts with "project" is the project's), and
+    each peer row with its time to m_g < m_s over that one (None where either never got there)."""
+    ours = [r for r in rows if r["case"].startswith("project")]
+    fastest = min((r for r in ours if r["to_reach"] is not None), key=lambda r: r["to_reach"], default=None)
+    peers = [r for r in rows if not r["case"].startswith("project")]
+    return fastest, [(r, None if fastest is None or r["to_reach"] is None else r["to_reach"] / fastest["to_reach"])
+                     for r in peers]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=80)
@@ -197,14 +207,12 @@ def main() -> None:
             got = "never" if r["to_reach"] is None else f"{r['to_reach']:.2f}"
             print(f"{r['case']:92} {r['seconds']:7.2f} {r['seconds_per_step']:8.4f} {r['m_g_over_m_s']:8.3f} "
                   f"{r['m_i']:7.2f} {r['m_i_over_start']:9.3f} {got:>12}")
-        ours = [r for r in rows if r["case"].startswith("project")]
-        fastest = min((r for r in ours if r["to_reach"] is not None), key=lambda r: r["to_reach"], default=None)
-        for r in rows[len(ours):]:
-            if fastest is None or r["to_reach"] is None:
+        fastest, peers = peer_ratios(rows)
+        for r, ratio in peers:
+            if ratio is None:
                 print(f"  {r['case'][:40]}: no ratio (a row never reached m_g < m_s)")
             else:
-                print(f"  {r['case'][:40]}: {r['to_reach'] / fastest['to_reach']:.1f}x the project's time to "
-                      f"m_g < m_s ({fastest['case']})")
+                print(f"  {r['case'][:40]}: {ratio:.1f}x the project's time to m_g < m_s ({fastest['case']})")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(f"\nwritten: {args.out}")

@@ -157,6 +157,8 @@ def bench(path: Path) -> str | None:
 def bench_peers(path: Path) -> str | None:
     """The rows of a bench_peers.json written by scripts/bench_peers.py, and each peer's time to m_g < m_s over
     the project's fastest row's."""
+    from bench_peers import peer_ratios  # the one rule for which rows are the project's
+
     if not path.exists():
         return None
     b = json.loads(path.read_text())
@@ -169,10 +171,8 @@ def bench_peers(path: Path) -> str | None:
             to = "never" if r["to_reach"] is None else f"{r['to_reach']:.2f}"
             lines.append(f"| {r['case']} | {r['seconds']:.2f} | {r['seconds_per_step']:.4f} | {r['m_g_over_m_s']:.3f} | "
                          f"{r['m_i']:.2f} | {r['m_i_over_start']:.3f} | {to} |")
-        project = [r for r in got["rows"] if r["case"].startswith("project")]
-        ours = [r["to_reach"] for r in project if r["to_reach"] is not None]
-        ratios = [f"{r['case'].split(' (')[0]}: {r['to_reach'] / min(ours):.1f}x" for r in got["rows"][len(project):]
-                  if ours and r["to_reach"] is not None]
+        ratios = [f"{r['case'].split(' (')[0]}: {ratio:.1f}x" for r, ratio in peer_ratios(got["rows"])[1]
+                  if ratio is not None]
         lines += ["", "Time to m_g < m_s over the project's fastest: " + ("; ".join(ratios) if ratios else "no ratio")
                   + ".", ""]
     return "\n".join(lines).strip()
