@@ -90,3 +90,14 @@ def iterations_to_reach(steps: Sequence[int], values: Sequence[float], level: fl
     None if it never gets there."""
     below = np.flatnonzero(np.asarray(values, dtype=float) <= level)
     return int(np.asarray(steps)[below[0]]) if below.size else None
+
+
+def stall_effect(stalled: Sequence[float], control: Sequence[float]) -> float:
+    """How much less a distance fell over growing budgets in one series than in another, as log ratios of last
+    to first: ``log(stalled[-1] / stalled[0]) - log(control[-1] / control[0])``. > 0 when the first stalls
+    while the second keeps falling (Fig. S4: blurred against unblurred m_g); 0 when both fall alike."""
+    if min(len(stalled), len(control)) < 2:
+        raise ValueError("A stall needs at least two budgets in each series.")
+    if min(min(stalled), min(control)) <= 0:
+        raise ValueError("Distances must be positive to compare their falls in log ratio.")
+    return float(np.log(stalled[-1] / stalled[0]) - np.log(control[-1] / control[0]))

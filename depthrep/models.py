@@ -58,8 +58,13 @@ def load_trained(load: Callable[[], nn.Module], what: str, stand_in: Callable[[]
 RESNET_DEPTHS = (18, 34, 50, 101, 152)
 
 
-def load_resnet(depth: int = 50, trained: bool = False, seed: int = 0) -> nn.Module:
+def load_resnet(depth: int = 50, trained: bool = False, seed: int = 0, num_classes: int = 1000) -> nn.Module:
     """torchvision ResNet{depth}: untrained (default Kaiming init, seeded) or ``IMAGENET1K_V1``.
+
+    ``num_classes`` (untrained only) changes every initial weight, not only the classifier's: torchvision
+    builds all layers, the classifier included, before it redraws the convolutions, so the classifier's size
+    moves the random stream. A model trained with another class count starts from
+    ``load_resnet(depth, seed=seed, num_classes=...)``, and that is its untrained twin.
 
     Trained weights load from ``$TORCH_HOME/hub/checkpoints`` without network when cached there;
     otherwise torchvision downloads them. If neither works, ``WeightsUnavailableError`` says how to fix it.
@@ -71,7 +76,9 @@ def load_resnet(depth: int = 50, trained: bool = False, seed: int = 0) -> nn.Mod
     builder = getattr(torchvision.models, f"resnet{depth}")
     if not trained:
         seed_everything(seed)
-        return freeze(builder(weights=None))
+        return freeze(builder(weights=None, num_classes=num_classes))
+    if num_classes != 1000:
+        raise ValueError(f"ImageNet-trained ResNet{depth} has 1000 classes, got num_classes={num_classes}.")
     return _torchvision_trained(builder, f"ResNet{depth}_Weights.IMAGENET1K_V1", f"resnet{depth}")
 
 

@@ -9,8 +9,8 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from depthrep.device import get_device, progress_bar, seed_everything
-from depthrep.models import freeze
+from depthrep.device import get_device, progress_bar
+from depthrep.models import freeze, load_resnet
 from depthrep.results import load_safely, results_root, save_atomic, write_text
 
 
@@ -53,14 +53,13 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
     Checkpoints after every epoch under ``results/models/noise-<key>/`` (the key hashes the configuration,
     saved beside it as config.json), resumes from the last checkpoint when rerun, and returns the cached
     finished model without training when it exists. ``stop_after`` ends this call after that many
-    epochs (as an interruption would). Returns the frozen model and the log (loss and running accuracy
-    per epoch, final training accuracy measured in eval mode after BatchNorm recalibration, seconds).
+    epochs (as an interruption would). The model starts from ``load_resnet(depth, seed=seed,
+    num_classes=n_classes)``, its untrained twin. Returns the frozen model and the log (loss and running
+    accuracy per epoch, final training accuracy measured in eval mode after BatchNorm recalibration, seconds).
     """
-    import torchvision
-
     import inspect
 
-    training_code = "".join(inspect.getsource(f) for f in (train_on_noise, noise_images, noise_labels,
+    training_code = "".join(inspect.getsource(f) for f in (train_on_noise, load_resnet, noise_images, noise_labels,
                                                            recalibrate_batchnorm))
     config = dict(depth=depth, n_images=n_images, size=size, mean=mean, std=std, n_classes=n_classes,
                   epochs=epochs, batch=batch, lr=lr, seed=seed, bn_recalibrated=True,
@@ -70,8 +69,7 @@ def train_on_noise(depth: int = 50, n_images: int = 10_000, size: int = 224, mea
     folder.mkdir(parents=True, exist_ok=True)
     write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
     device = get_device()
-    seed_everything(seed)
-    model = getattr(torchvision.models, f"resnet{depth}")(weights=None, num_classes=n_classes).to(device)
+    model = load_resnet(depth, seed=seed, num_classes=n_classes).requires_grad_(True).to(device)
     final, checkpoint = folder / "final.pt", folder / "checkpoint.pt"
     if final.is_file():
         state = load_safely(final, map_location=device)

@@ -45,7 +45,8 @@ FIG3_LAYERS: list = ["conv2", "conv5"]  # layers of Fig. 3; paper: two layers pe
 STEPS: int = 150  # iterations per Fig. 3 image; paper: fixed n (its code: 500)
 PAPER_STEPS: int = 500  # the paper's code's iterations per image (what Fig. 3's statement is about)
 SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # grid extends at edges; paper: 1/2..1/1000
-CURVE_STEPS: int = 400  # iterations for Fig. 4 and 5; paper: many thousands
+FIG4_STEPS: int = 5000  # iterations of Fig. 4's curve (conv2, a few ms a step); paper: thousands
+CURVE_STEPS: int = 400  # iterations of Fig. 5's curve (conv5); paper: thousands
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
 SHIFT_SIGMAS: list = [0.05, 0.0556]  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
@@ -57,7 +58,7 @@ FIG3_BLUR: bool = True  # Fig. 3 also with eq. (5) (blur, sigma scaled to the si
 NB = "02_non_uniqueness"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 SIZES = (f"{IMAGE_SIZE} px, eq. (4){' and (5)' if FIG3_BLUR else ''}, eps c->0; "
-         f"Fig. 3: {STEPS} steps; Fig. 4/5: {CURVE_STEPS} steps; "
+         f"Fig. 3: {STEPS} steps; Fig. 4: {FIG4_STEPS}, Fig. 5: {CURVE_STEPS} steps; "
          f"each the best of {len(SEARCH_STEP_SIZES)}+ full-length runs")
 FIG3_UPDATES = [False, True] if FIG3_BLUR else [False]  # blur (eq. 5) or not (eq. 4)
 claims = du.Claims(PROFILE, source, SIZES)  # each claim is recorded under its figure
@@ -180,16 +181,17 @@ if deeper:
 # %% [markdown]
 # ## Fig. 4 and 5: m_g and m_i over the run at conv2 and conv5 (untrained ResNet50)
 # The step size decays linearly from c to 0; c is chosen by a line search of runs as long as the
-# curve (the best of them is the curve).
+# curve (the best of them is the curve). Fig. 4's conv2 curve runs `FIG4_STEPS` (5000 in every
+# profile, as the paper's curves run for thousands: a step there costs milliseconds); Fig. 5's
+# conv5 curve, at ten times the cost per step, runs `CURVE_STEPS`.
 
 # %%
 resnet50 = du.load_resnet(50, seed=SEED).to(DEVICE)
 curves = {}
-for layer in ("conv2", "conv5"):
+for layer, steps in (("conv2", FIG4_STEPS), ("conv5", CURVE_STEPS)):
     r = cached(f"curve-{layer}",
-               dict(layer=layer, step_sizes=SEARCH_STEP_SIZES, steps=CURVE_STEPS,
-                    every=RECORD_EVERY),
-               lambda: du.visualize_layer(resnet50, layer, target, CURVE_STEPS, SEARCH_STEP_SIZES,
+               dict(layer=layer, step_sizes=SEARCH_STEP_SIZES, steps=steps, every=RECORD_EVERY),
+               lambda: du.visualize_layer(resnet50, layer, target, steps, SEARCH_STEP_SIZES,
                                           blur=False, decay_to=0.0, seed=SEED,
                                           record_every=RECORD_EVERY))
     curves[layer] = dict(c=r["step_size"], steps=r["steps"], m_g=r["history"]["m_g"],

@@ -60,6 +60,11 @@ VARIANT = "small (4 blocks, patch 8)" if SMALL else "B/16"
 SIZES = (f"{IMAGE_SIZE} px, eq. (4), {STEPS} steps, best of a line search over "
          f"{len(SEARCH_STEP_SIZES)}+ step sizes, every run {STEPS} steps; ViT/Mixer {VARIANT}")
 DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth: the columns of every figure
+claims = du.Claims(PROFILE, source, SIZES)  # each claim is recorded under its figure
+
+
+def label(arch, trained):
+    return f"{arch}\n{'ImageNet' if trained else 'untrained'}"
 
 
 def load(arch: str, trained: bool):
@@ -136,15 +141,35 @@ for arch, trained in results:
           f"m_s {sp['m_s']:.3g}: {'non-unique' if du.non_unique(sp) else 'NOT shown non-unique'}")
 
 # %% [markdown]
+# ### Claims: non-uniqueness at the last depth
+
+# %%
+everything = list(results)
+name = {k: label(*k).replace("\n", " ") for k in everything}
+claims.check("beyond_non_unique",
+             text=f"non-uniqueness at the last depth, every model: from {len(SPREAD_SEEDS)} starts "
+                  f"the generated images lie farther apart than their starts (and than a' from a) "
+                  f"while their embeddings lie within m_s of each other (Fig. S1's criterion)",
+             figure="06 (sec. 7)", model=", ".join(name.values()),
+             numbers={"min pairwise a_g distance": {
+                          name[k]: min(spreads[k]["pairwise input distance"]) for k in everything},
+                      "max pairwise start distance": {
+                          name[k]: max(spreads[k]["pairwise start distance"]) for k in everything},
+                      "max pairwise embedding distance": {
+                          name[k]: max(spreads[k]["pairwise embedding distance"])
+                          for k in everything},
+                      "m_s": {name[k]: spreads[k]["m_s"] for k in everything},
+                      "||a' - a||": spreads[everything[0]][SHIFT_KEY]},  # one target, one shift
+             holds=all(du.non_unique(spreads[k]) for k in everything),
+             runs={f"{name[k]} 4/4 seed {sd}": dict(m_g=m, m_s=spreads[k]["m_s"])
+                   for k in everything for sd, m in zip(SPREAD_SEEDS, spreads[k]["m_g per seed"])})
+
+# %% [markdown]
 # ## Generated images by relative depth
 # One row per model, the target first; each panel gives m_i (red: the run missed its embedding,
 # m_g >= m_s). Shown clipped to [0, 1].
 
 # %%
-def label(arch, trained):
-    return f"{arch}\n{'ImageNet' if trained else 'untrained'}"
-
-
 rows = {label(*k): [target] + [r[d]["image"] for d in DEPTHS] for k, r in results.items()}
 notes = {label(*k): ["target"] + [du.run_title(r[d]) for d in DEPTHS] for k, r in results.items()}
 fig = du.image_grid(rows, ["a"] + [f"depth {d}" for d in DEPTHS], notes, size=1.9)
@@ -169,13 +194,12 @@ du.save_fig(fig, NB, "m_i_by_relative_depth")
 plt.show()
 
 # %% [markdown]
-# ### Claims: the figures above, and the non-uniqueness runs of the section before
-# The paper's question, per architecture: does m_i grow with depth (as for CNNs, Fig. 2)? Is every
-# generated image a different input with (nearly) the same embedding (m_g < m_s while m_i is larger
-# than the shift ||a' - a||: non-uniqueness)? And the patch embedding: with patch p and width D =
-# 3 p^2 it is a square linear map of each patch (invertible, like the width-n MLP of section 4),
-# where a CNN stem (7x7 stride-2 convolution to 64 channels, then ReLU) is overcomplete but zeroes
-# about half its outputs.
+# ### Claims: the figures above
+# The paper's question, per architecture: does m_i grow with depth (as for CNNs, Fig. 2)? (The
+# ResNet50 row is notebook 01's Fig. S3, seed 0, and is judged there.) And the patch embedding:
+# with patch p and width D = 3 p^2 it is a square linear map of each patch (invertible, like the
+# width-n MLP of section 4), where a CNN stem (7x7 stride-2 convolution to 64 channels, then ReLU)
+# is overcomplete but zeroes about half its outputs.
 
 # %%
 rank_corr = du.depth_rank_correlation  # Spearman with depth, exact (1.0: strictly growing)
@@ -185,9 +209,12 @@ def runs(keys, depths=DEPTHS):
     return {f"{label(*k)} {d}".replace("\n", " "): results[k][d] for k in keys for d in depths}
 
 
-claims = du.Claims(PROFILE, source, SIZES)
-shift = SHIFT_SIGMA * target.numel() ** 0.5  # expected ||a' - a||
 for arch in ARCHS:
+    if arch == "ResNet50":  # the same runs as notebook 01's Fig. S3, seed 0: recorded there
+        print("ResNet50 untrained: notebook 01's Fig. S3 runs of seed 0 (same model, target, "
+              "steps and search); its claim figS3_untrained_depth_no_blur judges them with more "
+              "seeds and photographs, so they are not recorded again here.")
+        continue
     mi = [results[(arch, False)][d]["m_i"] for d in DEPTHS]
     claims.check(f"beyond_{arch.lower()}_depth",
                  text=f"untrained {arch}: m_i grows with relative depth (stem to last block)",
@@ -195,24 +222,6 @@ for arch in ARCHS:
                  numbers={"m_i stem..4/4": mi, "spearman(m_i, depth)": rank_corr(mi)},
                  holds=mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]),
                  replicates=1)
-everything = list(results)
-name = {k: label(*k).replace("\n", " ") for k in everything}
-claims.check("beyond_non_unique",
-             text=f"non-uniqueness at the last depth, every model: from {len(SPREAD_SEEDS)} starts "
-                  f"the generated images lie farther apart than their starts (and than a' from a) "
-                  f"while their embeddings lie within m_s of each other (Fig. S1's criterion)",
-             figure="06 (sec. 7)", model=", ".join(name.values()),
-             numbers={"min pairwise a_g distance": {
-                          name[k]: min(spreads[k]["pairwise input distance"]) for k in everything},
-                      "max pairwise start distance": {
-                          name[k]: max(spreads[k]["pairwise start distance"]) for k in everything},
-                      "max pairwise embedding distance": {
-                          name[k]: max(spreads[k]["pairwise embedding distance"])
-                          for k in everything},
-                      "m_s": {name[k]: spreads[k]["m_s"] for k in everything}, "||a' - a||": shift},
-             holds=all(du.non_unique(spreads[k]) for k in everything),
-             runs={f"{name[k]} 4/4 seed {sd}": dict(m_g=m, m_s=spreads[k]["m_s"])
-                   for k in everything for sd, m in zip(SPREAD_SEEDS, spreads[k]["m_g per seed"])})
 stems = {arch: results[(arch, False)]["stem"]["m_i"] for arch in ARCHS}
 patch_archs = [a for a in ("ViT", "Mixer") if a in ARCHS]
 cnn_archs = [a for a in ("ResNet50", "GoogLeNet") if a in ARCHS]

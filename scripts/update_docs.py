@@ -192,6 +192,28 @@ def claim_summary() -> str | None:
     return "\n".join(lines) if len(lines) > 2 else None
 
 
+def repository_url(citation: Path = ROOT / "CITATION.cff") -> str | None:
+    """The published repository's address: CITATION.cff's ``repository-code`` (None while it has none)."""
+    if not citation.exists():
+        return None
+    found = re.search(r"^repository-code:\s*[\"']?([^\"'\s]+)", citation.read_text(), flags=re.M)
+    return found.group(1).rstrip("/") if found else None
+
+
+def colab_links(url: str | None, notebooks: list[str] | None = None, branch: str = "main") -> str:
+    """The README's "Open in Colab" line per notebook, built from the repository's GitHub address; without
+    one, how to get them (the address is not known before the repository is published)."""
+    names = notebooks or sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    found = re.match(r"https://github\.com/([^/]+/[^/]+?)(?:\.git)?$", url or "")
+    if not found:
+        return ("No \"Open in Colab\" links yet: they are built from `repository-code` in CITATION.cff, which "
+                "names no GitHub repository yet. Add it and run `python scripts/update_docs.py`.")
+    base = f"https://colab.research.google.com/github/{found.group(1)}/blob/{branch}/notebooks"
+    return "\n".join(f"- [{name[:-len('.ipynb')]}]({base}/{name}): "
+                     f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({base}/{name})"
+                     for name in names)
+
+
 RECORDS = (("quick", "64 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
            ("cpu", "80 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
            ("paper", "299 px, notebook 01 only, one H200; release 0.4.0's checks",
@@ -360,7 +382,7 @@ def main() -> None:
     if args.cpu:
         copy_record(args.cpu.resolve(), "cpu", cpu, with_figures=True)
     replace_sections(ROOT / "README.md", {
-        "claim-summary": claim_summary,
+        "claim-summary": claim_summary, "colab-links": lambda: colab_links(repository_url()),
         "make-test": lambda: args.make_test})
     replace_sections(ROOT / "docs" / "RESULTS.md", {
         "claims": lambda: claims(results), "claim-counts": lambda: status_counts(results),

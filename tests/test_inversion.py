@@ -559,6 +559,20 @@ def test_iterations_to_reach_a_level():
     assert du.iterations_to_reach(steps, values, 0.1) is None
 
 
+def test_non_unique_is_fig_s1s_criterion_and_fails_when_the_layer_pulls_starts_together():
+    """du.non_unique: generated images farther apart than their starts (and than a' from a) while their
+    embeddings lie within m_s; an invertible layer (a_g pulled together), embeddings beyond m_s, or a_g no
+    farther apart than the starts (the runs barely moved) each make it False."""
+    spread = {"pairwise input distance": [30.0, 32.0, 31.0], "pairwise start distance": [3.5, 3.6, 3.4],
+              "||a - a'||": 5.0, "pairwise embedding distance": [0.2, 0.3, 0.25], "m_s": 1.0}
+    assert du.non_unique(spread)
+    pulled = dict(spread, **{"pairwise input distance": [0.4, 0.5, 0.3]})  # the paper's statement reversed
+    assert not du.non_unique(pulled)
+    assert not du.non_unique(dict(spread, **{"pairwise embedding distance": [0.2, 1.5, 0.25]}))
+    assert not du.non_unique(dict(spread, **{"pairwise input distance": [3.6, 30.0, 31.0]}))
+    assert not du.non_unique(dict(spread, **{"||a - a'||": 40.0}))
+
+
 def test_momentum_update_is_the_icnn_recipe():
     """optimizer='momentum': v = 0.9 v + g / mean|g|, a <- a - eps v. An identity model with the target far above
     the start has the L1 gradient -1 in every pixel (mean |g| = 1), so after k steps at a constant step size each

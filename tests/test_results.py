@@ -324,3 +324,24 @@ def test_bench_peers_page_compares_each_peer_with_the_projects_fastest_row(tmp_p
     assert ratios.startswith("lucent: 4.0x; bdpy: 3.0x"), ratios
     assert "project" not in ratios
     assert update_docs.bench_peers(tmp_path / "missing.json") is None
+
+
+def test_colab_links_are_built_from_the_repository_address(tmp_path):
+    """README's "Open in Colab" links: one per notebook from CITATION.cff's repository-code; none (and how to get
+    them) while it names no GitHub repository."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import update_docs
+
+    citation = tmp_path / "CITATION.cff"
+    citation.write_text("cff-version: 1.2.0\ntitle: x\n")
+    assert update_docs.repository_url(citation) is None
+    assert "repository-code" in update_docs.colab_links(None) and "colab.research" not in update_docs.colab_links(None)
+    citation.write_text("title: x\nrepository-code: \"https://github.com/someone/depth-rep.git\"\n")
+    url = update_docs.repository_url(citation)
+    text = update_docs.colab_links(url, ["01_a.ipynb", "02_b.ipynb"])
+    lines = text.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("- [02_b](https://colab.research.google.com/github/someone/"
+                                                   "depth-rep/blob/main/notebooks/02_b.ipynb)")
+    assert "depth-rep.git" not in text

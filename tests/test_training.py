@@ -1,4 +1,5 @@
 """Noise training: memorises, checkpoints, resumes after an interruption, reuses a finished model."""
+import pytest
 import torch
 
 import depthrep_utils as du
@@ -48,3 +49,30 @@ def test_noise_measures():
     gabor = (torch.cos(xx * 1.5) * torch.exp(-((xx - 3) ** 2 + (yy - 3) ** 2) / 8)).expand(1, 3, 7, 7)
     random = torch.randn(64, 3, 7, 7, generator=torch.Generator().manual_seed(0))
     assert du.kernel_concentration(gabor)[0] > du.kernel_concentration(random).mean() + 0.2
+
+
+def test_noise_model_starts_from_its_untrained_twin(results):
+    """Notebook 05 compares each noise model with the untrained ResNet it started from, and measures how far
+    training moved conv1 from there: the twin must be the exact initial weights. torchvision draws every
+    initial weight after building the classifier, so a twin built with 1000 classes is another draw."""
+    start, _ = du.train_on_noise(**CONFIG, stop_after=0)  # stopped before the first epoch
+    twin = du.load_resnet(18, seed=0, num_classes=CONFIG["n_classes"])
+    for (name, a), b in zip(start.state_dict().items(), twin.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+    other_classes = du.load_resnet(18, seed=0)
+    assert not torch.equal(other_classes.conv1.weight, twin.conv1.weight)
+    trained, _ = du.train_on_noise(**CONFIG)
+    moved = (trained.conv1.weight - twin.conv1.weight).norm() / twin.conv1.weight.norm()
+    assert 0 < moved < 0.5  # six Adam steps of 1e-3 against weights of about 0.025
+    with pytest.raises(ValueError, match="1000 classes"):
+        du.load_resnet(18, trained=True, num_classes=4)
+
+
+def test_stall_effect_tells_a_stall_from_a_run_that_keeps_falling():
+    """Fig. S4 over budgets: > 0 only when the first series (blurred m_g) falls less than the second."""
+    stalled, falling = [1.8, 1.78, 1.77], [1.2, 0.6, 0.3]
+    assert du.stall_effect(stalled, falling) > 1.0
+    assert du.stall_effect(falling, stalled) < -1.0  # the paper's direction reversed
+    assert abs(du.stall_effect(falling, [2.4, 1.2, 0.6])) < 1e-12  # both fall alike
+    with pytest.raises(ValueError, match="two budgets"):
+        du.stall_effect([1.0], [1.0, 0.5])
