@@ -162,8 +162,8 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 5, Fig. S4",
         "||O(a_g, theta) - O(a, theta)|| does not become arbitrarily small as the number of iterations "
         "increases. This is not the case if Gaussian convolution is omitted",
-        "the noise model's most stalled layer rerun at 4x the iterations, with and without blur: how much less "
-        "the blurred m_g fell"),
+        "the noise model's most stalled layer rerun with 4x (quick) or 4x and 16x (cpu, paper) the iterations, with "
+        "and without blur: how much less the blurred m_g fell between the last two budgets"),
     "figS5_gabor": (
         "Sec. 5-6, Fig. S5",
         "ResNet50's layer Conv1 kernel weights are observed to learn Gabor and other wavelet functions after "
