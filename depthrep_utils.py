@@ -32,9 +32,10 @@ from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, UPDATE_RUL
                                 visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
                              fold_batchnorm, layer_names, relative_layers, truncate)
-from depthrep.metrics import (SHIFTS, depth_rank_correlation, distances, embedding_distance, input_distance,
-                              iterations_to_reach, kernel_concentration, shifted_input, spectral_slope,
-                              stall_effect)
+from depthrep.metrics import (SHIFTS, depth_needs_more_iterations, depth_rank_correlation, distances,
+                              embedding_distance, exponential_decay, input_distance, iterations_to_reach,
+                              kernel_concentration, late_trend, plateau_while_falling, shifted_input,
+                              spectral_slope, stall_effect)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
 from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
                              load_beyond_cnn, load_efficientnet_lite0, load_resnet, load_trained, make_mlp,

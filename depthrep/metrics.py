@@ -101,3 +101,63 @@ def stall_effect(stalled: Sequence[float], control: Sequence[float]) -> float:
     if min(min(stalled), min(control)) <= 0:
         raise ValueError("Distances must be positive to compare their falls in log ratio.")
     return float(np.log(stalled[-1] / stalled[0]) - np.log(control[-1] / control[0]))
+
+
+def late_trend(steps: Sequence[int], m_i: Sequence[float], m_g: Sequence[float], fraction: float = 0.5) -> dict:
+    """How m_i moves while m_g falls over the last ``fraction`` of a run (Fig. 4 and 5): every run first
+    approaches the target from ||a_0 - a||, whatever the layer, so the paper's statements ("m_g decays ...
+    even as there is an increase in m_i"; "an inverse correlation between m_g and m_i as n increases") are
+    judged on the run's second half. Returns m_i's and m_g's values at the window's first and last recorded
+    step, m_i's relative change over it (> 0: m_i rises, the paper's direction), and corr(m_g, m_i) there
+    (< 0: inversely correlated; 0 when either is constant)."""
+    steps, m_i, m_g = (np.asarray(v, dtype=float) for v in (steps, m_i, m_g))
+    if not len(steps) == len(m_i) == len(m_g) or len(steps) < 4:
+        raise ValueError(f"A trend needs at least 4 recorded steps of m_i and m_g alike, got {len(steps)}, "
+                         f"{len(m_i)} and {len(m_g)}.")
+    late = np.flatnonzero(steps >= steps[0] + (1 - fraction) * (steps[-1] - steps[0]))
+    if len(late) < 3:
+        raise ValueError(f"The last {fraction:g} of the run holds {len(late)} recorded steps; record more often.")
+    mi, mg = m_i[late], m_g[late]
+    constant = np.ptp(mi) == 0 or np.ptp(mg) == 0
+    return {"from step": int(steps[late[0]]), "m_i at start, end": [float(mi[0]), float(mi[-1])],
+            "m_g at start, end": [float(mg[0]), float(mg[-1])],
+            "m_i relative change": float((mi[-1] - mi[0]) / mi[0]),
+            "corr(m_g, m_i)": 0.0 if constant else float(np.corrcoef(mg, mi)[0, 1])}
+
+
+def exponential_decay(steps: Sequence[int], values: Sequence[float], factor: float = 10.0,
+                      min_r2: float = 0.8) -> dict:
+    """Whether a distance decays about exponentially over a run (Fig. 4's m_g): it falls at least ``factor``
+    fold and log(values) against the step has R^2 >= ``min_r2``."""
+    n, log_v = np.asarray(steps, dtype=float), np.log(np.asarray(values, dtype=float))
+    fit = np.polyfit(n, log_v, 1)
+    r2 = float(1 - np.sum((log_v - np.polyval(fit, n)) ** 2) / np.sum((log_v - log_v.mean()) ** 2))
+    fold = float(np.exp(log_v[0] - log_v[-1]))
+    return {"fold decrease": fold, "R^2 of log vs n": r2, "decays": bool(fold >= factor and r2 >= min_r2)}
+
+
+def plateau_while_falling(steps: Sequence[int], m_i: Sequence[float], m_g: Sequence[float], min_fall: float = 2.0,
+                          max_decay: float = 0.05, floor_share: float = 0.1) -> dict:
+    """Fig. 7's undercomplete run over its second half: m_g keeps falling (at least ``min_fall`` fold) while m_i
+    "becomes slightly larger and certainly does not decay towards the origin" (falls by less than ``max_decay``
+    of itself, and stays above ``floor_share`` of its start ||a_0 - a||). ``holds`` is the three together."""
+    t = late_trend(steps, m_i, m_g)
+    (mi_half, mi_end), (mg_half, mg_end) = t["m_i at start, end"], t["m_g at start, end"]
+    start = float(np.asarray(m_i, dtype=float)[0])
+    parts = {"m_g keeps falling": mg_end * min_fall < mg_half,
+             "m_i does not decay": mi_end > (1 - max_decay) * mi_half, "m_i far from 0": mi_end > floor_share * start}
+    return {"m_g at half, last": [mg_half, mg_end], "m_i at half, last": [mi_half, mi_end], "m_i first": start,
+            **parts, "holds": all(parts.values())}
+
+
+def depth_needs_more_iterations(depths: Sequence[int], fixed_budget: Sequence[float],
+                                reach: Sequence[int | None]) -> dict:
+    """Fig. 8 over depths at one width: the deepest model's m_i at a fixed budget is worse than the shallowest's,
+    and the iterations each needs to reach a fixed m_i (``iterations_to_reach``; None: not within the run) are
+    finite for every depth and do not fall with depth, the deepest needing more than the shallowest."""
+    never = [d for d, k in zip(depths, reach) if k is None]
+    finite = not never
+    grows = finite and all(a <= b for a, b in zip(reach, reach[1:])) and reach[-1] > reach[0]
+    return {"worse at the fixed budget": bool(fixed_budget[-1] > fixed_budget[0]), "never reached": never,
+            "iterations grow with depth": bool(grows),
+            "holds": bool(fixed_budget[-1] > fixed_budget[0] and grows)}

@@ -187,16 +187,12 @@ plt.show()
 # null-space floor, drawn in the figure as the explanation); the overcomplete model's m_i goes to 0.
 def fig7_parts(seed: int) -> dict:
     u, o = fig7_by[(seed, WIDTH_RATIOS[1])], fig7_by[(seed, WIDTH_RATIOS[-1])]
-    late = np.flatnonzero(u["steps"] >= u["steps"][-1] / 2)
-    mg_late, mi_late = u["history"]["m_g"][late], u["history"]["m_i"][late]
-    return {"x=0.8n m_g at half, last": [float(mg_late[0]), float(mg_late[-1])],
-            "x=0.8n m_i at half, last": [float(mi_late[0]), float(mi_late[-1])],
-            "x=0.8n m_i first": float(u["history"]["m_i"][0]),
+    p = du.plateau_while_falling(u["steps"], u["history"]["m_i"], u["history"]["m_g"])
+    over = bool(o["m_i"] < 0.05 * o["history"]["m_i"][0])
+    return {**{f"x=0.8n {k}": v for k, v in p.items() if k != "holds"},
             "x=0.8n null-space floor": floors_by[(seed, WIDTH_RATIOS[1])],
             "x=2n m_i first, last": [float(o["history"]["m_i"][0]), o["m_i"]],
-            "holds": bool(mg_late[-1] < mg_late[0] / 2 and mi_late[-1] > 0.95 * mi_late[0]
-                          and mi_late[-1] > 0.1 * u["history"]["m_i"][0]
-                          and o["m_i"] < 0.05 * o["history"]["m_i"][0])}
+            "x=2n m_i -> 0": over, "holds": p["holds"] and over}
 
 
 parts7 = {sd: fig7_parts(sd) for sd in SEEDS_ALL}
@@ -317,26 +313,23 @@ level = dist_a1  # ||a' - a||, from section 4.2 above
 
 def fig8_parts(seed: int) -> dict:
     longest = {d: fig8_by[(seed, d, BUDGETS[-1])] for d in DEPTHS}
-    reach = {d: du.iterations_to_reach(r["steps"], r["history"]["m_i"], level)
-             for d, r in longest.items()}
+    reach = [du.iterations_to_reach(r["steps"], r["history"]["m_i"], level)
+             for r in longest.values()]
     fixed = [fig8_by[(seed, d, BUDGETS[0])]["m_i"] for d in DEPTHS]
-    never = [d for d, k in reach.items() if k is None]
-    return {f"m_i at {BUDGETS[0]}": fixed, f"m_i at {BUDGETS[-1]}": [r["m_i"] for r in
-                                                                   longest.values()],
-            "iterations to reach it": [reach[d] for d in DEPTHS], "never": never,
-            "holds": bool(fixed[-1] > fixed[0] and not never
-                          and all(reach[a] <= reach[b] for a, b in zip(DEPTHS, DEPTHS[1:]))
-                          and reach[DEPTHS[-1]] > reach[DEPTHS[0]])}
+    return {f"m_i at {BUDGETS[0]}": fixed,
+            f"m_i at {BUDGETS[-1]}": [r["m_i"] for r in longest.values()],
+            "iterations to reach it": reach,
+            **du.depth_needs_more_iterations(DEPTHS, fixed, reach)}
 
 
 parts8 = {sd: fig8_parts(sd) for sd in SEEDS_ALL}
-never = sorted({f"seed {sd} depth {d}" for sd, p in parts8.items() for d in p["never"]})
+never = sorted({f"seed {sd} depth {d}" for sd, p in parts8.items() for d in p["never reached"]})
 claims.check("fig8_depth",
              text=f"more layers: worse a_g at fixed iterations, and more iterations to reach "
                   f"m_i <= ||a' - a||, reached at every depth (within {BUDGETS[-1]} steps)",
              figure="Fig. 8", model=MODEL,
              numbers={"depths": DEPTHS, "||a' - a||": level,
-                      **{f"seed {sd}": {k: v for k, v in p.items() if k != "never"}
+                      **{f"seed {sd}": {k: v for k, v in p.items() if k != "never reached"}
                          for sd, p in parts8.items()}},
              effects={f"seed {sd}": 1.0 if p["holds"] else -1.0 for sd, p in parts8.items()},
              effect="+1 where the seed's models show both parts, -1 where not",

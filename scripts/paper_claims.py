@@ -62,12 +62,15 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 3.2, Fig. 4",
         "an exponential decay in the output distance between generated and original embeddings occurs even as "
         "there is an increase in input distance m_i",
-        "400 (quick) or 500 (cpu) steps against the paper's thousands; judged from m_i's minimum on"),
+        "64-80 px instead of 299 px, 5000 steps (the paper's curves: thousands); judged over each curve's "
+        "second half (every run first approaches the target from its start), one replicate per seed (quick: "
+        "1, cpu: 3)"),
     "fig5_conv5": (
         "Sec. 3.2, Fig. 5",
         "for ResNet50 layer Conv5 plotted in Figure 5, there is an inverse correlation between the values of "
         "m_g and m_i as n increases",
-        "as fig4_conv2"),
+        "as fig4_conv2, but 400 (quick) or 500 (cpu) steps at conv5: a run whose m_i still falls over its "
+        "second half is below scale"),
     "figS1_trained_non_unique": (
         "Sec. 3.2, Fig. S1",
         "Testing this question for ResNet50 layer Conv5, we find in Figure S1 that there is evidence that "

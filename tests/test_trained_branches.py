@@ -24,7 +24,7 @@ TINY = {
     "01_representation_vs_depth": dict(IMAGE_SIZE=32, STEPS=10, SEARCH_STEP_SIZES=[0.03, 0.002],
                                        LAYERS=["conv1", "conv2"], DEPTH_SEEDS=[0]),
     "02_non_uniqueness": dict(IMAGE_SIZE=32, DEPTHS=[18, 50], STEPS=10, FIG3_BLUR=False,
-                              SEARCH_STEP_SIZES=[0.03, 0.002], CURVE_STEPS=10, FIG4_STEPS=10,
+                              SEARCH_STEP_SIZES=[0.03, 0.002], CURVE_STEPS=10, FIG4_STEPS=10, RECORD_EVERY=1,
                               SEEDS=[0, 1]),
     "05_noise_trained_models": dict(IMAGE_SIZE=32, NOISE_IMAGES=16, NOISE_SIZE=32, EPOCHS=1, BATCH=8, STEPS=10,
                                     SEARCH_STEP_SIZES=[0.03, 0.002],
