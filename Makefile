@@ -56,7 +56,7 @@ unit: setup
 # images are fetched once first. The notebooks are handed out longest first (docs/SPEED.md has the minutes per
 # notebook), so neither worker is left alone at the end.
 NBVAL_JOBS ?= 2
-NBVAL_ORDER := 05 01 02 06 03 07 04
+NBVAL_ORDER := 02 05 01 03 04 06 07
 NBVAL_NOTEBOOKS := $(foreach n,$(NBVAL_ORDER),$(wildcard notebooks/$(n)_*.ipynb)) \
 	$(filter-out $(foreach n,$(NBVAL_ORDER),notebooks/$(n)_%),$(wildcard notebooks/[0-9]*.ipynb))
 NBVAL_THREADS := $(shell n=$$(($$(nproc) / $(NBVAL_JOBS))); echo $$(( n > 0 ? n : 1 )))
