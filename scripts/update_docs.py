@@ -214,7 +214,7 @@ def colab_links(url: str | None, notebooks: list[str] | None = None, branch: str
                      for name in names)
 
 
-RECORDS = (("quick", "64 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
+RECORDS = (("quick", "48 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
            ("cpu", "80 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
            ("paper", "299 px, notebook 01 only, one H200; release 0.4.0's checks",
             ROOT / "docs" / "gpu" / "claims.json"))
