@@ -348,7 +348,8 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
 
 # %%
 # Asserted at the quick scale (they hold robustly there; the others are recorded above, not
-# asserted: Fig. 4 and 5 need longer runs than the quick profile makes; other profiles only record).
+# asserted: Fig. 4 and 5 rest on one seed here, Fig. 5's curve is short; other profiles only
+# record).
 if PROFILE == "quick":  # fig3_deeper_worse is not asserted: its conv5 runs end near their start
     assert claims["fig3_m_g_below_m_s"], "Fig. 3: every generated image should reach m_g < m_s"
 

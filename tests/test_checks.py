@@ -18,7 +18,7 @@ def test_late_trend_sees_m_i_rise_after_the_first_approach():
 
 
 def test_late_trend_reversed_m_i_keeps_falling():
-    # The quick profile's measured shape: 51 -> 25 in 50 steps, then a slow fall to 20 (the paper reversed).
+    # The measured shape (0.10.0 quick: 51 -> 25 in 50 steps, then a slow fall to 20): the paper reversed.
     falling = 20.0 + APPROACH + 4.0 * (1 - STEPS / STEPS[-1])
     t = du.late_trend(STEPS, falling, M_G)
     assert t["m_i relative change"] < -0.05 and t["corr(m_g, m_i)"] > 0.9
