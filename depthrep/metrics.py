@@ -156,8 +156,7 @@ def depth_needs_more_iterations(depths: Sequence[int], fixed_budget: Sequence[fl
     and the iterations each needs to reach a fixed m_i (``iterations_to_reach``; None: not within the run) are
     finite for every depth and do not fall with depth, the deepest needing more than the shallowest."""
     never = [d for d, k in zip(depths, reach) if k is None]
-    finite = not never
-    grows = finite and all(a <= b for a, b in zip(reach, reach[1:])) and reach[-1] > reach[0]
+    grows = not never and all(a <= b for a, b in zip(reach, reach[1:])) and reach[-1] > reach[0]
     return {"worse at the fixed budget": bool(fixed_budget[-1] > fixed_budget[0]), "never reached": never,
             "iterations grow with depth": bool(grows),
             "holds": bool(fixed_budget[-1] > fixed_budget[0] and grows)}
