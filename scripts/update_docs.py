@@ -216,7 +216,7 @@ def colab_links(url: str | None, notebooks: list[str] | None = None, branch: str
 
 RECORDS = (("quick", "48 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
            ("cpu", "80 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
-           ("paper", "299 px, notebook 01 only, one H200; release 0.4.0's checks",
+           ("paper", "299 px / n = 2523, one H200: 02 and 04 whole, 03's Fig. 6-7 (0.12.0), 01 (0.4.0's checks)",
             ROOT / "docs" / "gpu" / "claims.json"))
 
 
@@ -369,18 +369,47 @@ def copy_record(source: Path, profile: str, dest: Path, with_figures: bool = Fal
             shutil.copyfile(png, dest / png.name)
 
 
+def merge_record(sources: list[Path], profile: str, dest: Path) -> None:
+    """Merge the records of runs made one notebook per results folder (``scripts/gpu_check.sh``) into the
+    committed ``dest``: each row replaces the row of the same claim and profile there (rows of other claims
+    stay, with the release they came from), each run's log entry is appended to ``dest/runs.json`` (finished
+    or not), and the figures are copied. Only rows of ``profile`` are taken."""
+    from depthrep.claims import render_claims
+
+    dest.mkdir(parents=True, exist_ok=True)
+    path, runs_path = dest / "claims.json", dest / "runs.json"
+    rows = {(r["claim"], r["profile"]): r for r in (json.loads(path.read_text()) if path.exists() else [])}
+    runs = json.loads(runs_path.read_text()) if runs_path.exists() else []
+    for source in sources:
+        if (source / "claims.json").exists():
+            rows.update({(r["claim"], r["profile"]): r for r in json.loads((source / "claims.json").read_text())
+                         if r["profile"] == profile})
+        if (source / "runs.json").exists():
+            runs += [r for r in json.loads((source / "runs.json").read_text()) if r.get("profile") == profile]
+        for png in source.glob("*/*.png"):
+            shutil.copyfile(png, dest / png.name)
+    ordered = [rows[k] for k in sorted(rows)]
+    path.write_text(json.dumps(ordered, indent=2, allow_nan=False) + "\n")
+    (dest / "claims.md").write_text(render_claims(ordered))
+    runs_path.write_text(json.dumps(runs, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     parser.add_argument("--make-test", help="the measured time of make test on a fresh clone, e.g. '19 min 30 s'")
     parser.add_argument("--cpu", type=Path, help="a finished `make reproduce PROFILE=cpu RESULTS=DIR` run: its record, "
                         "run log and figures are copied to docs/cpu/")
+    parser.add_argument("--gpu", type=Path, nargs="+", help="paper-profile results folders, one per notebook "
+                        "(scripts/gpu_check.sh): merged into docs/gpu/ (claims by claim id, run log, figures)")
     args = parser.parse_args()
     results = args.results.resolve()
     gpu, cpu = ROOT / "docs" / "gpu", ROOT / "docs" / "cpu"
     copy_record(results, "quick", ROOT / "docs" / "quick")
     if args.cpu:
         copy_record(args.cpu.resolve(), "cpu", cpu, with_figures=True)
+    if args.gpu:
+        merge_record([p.resolve() for p in args.gpu], "paper", gpu)
     replace_sections(ROOT / "README.md", {
         "claim-summary": claim_summary, "colab-links": lambda: colab_links(repository_url()),
         "make-test": lambda: args.make_test})

@@ -302,6 +302,37 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
         update_docs.report()
 
 
+def test_gpu_records_merge_by_claim_and_keep_every_run(tmp_path):
+    """docs/gpu/ gathers paper-profile runs made one notebook per folder: a new row replaces the same claim's
+    old row, other claims' rows stay, rows of another profile are not taken, every run's log entry (an
+    interrupted one too) is appended, and the figures are copied."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import update_docs
+
+    kw = dict(text="t", figure="Fig. 2", model="m", image="dalmatian", sizes="299 px", numbers={}, why="")
+    dest = tmp_path / "gpu"
+    dest.mkdir()
+    (dest / "claims.json").write_text(json.dumps([dict(claim="a", profile="paper", status="holds", **kw),
+                                                  dict(claim="b", profile="paper", status="holds", **kw)]))
+    (dest / "runs.json").write_text(json.dumps([dict(notebook="01", profile="paper", status="ok")]))
+    one, two = tmp_path / "02", tmp_path / "03"
+    (one / "02").mkdir(parents=True)
+    two.mkdir()
+    (one / "claims.json").write_text(json.dumps([dict(claim="b", profile="paper", status="does not hold", **kw),
+                                                 dict(claim="c", profile="quick", status="holds", **kw)]))
+    (one / "runs.json").write_text(json.dumps([dict(notebook="02", profile="paper", status="ok")]))
+    (one / "02" / "fig.png").write_bytes(b"png")
+    (two / "runs.json").write_text(json.dumps([dict(notebook="03", profile="paper", status="interrupted")]))
+    update_docs.merge_record([one, two], "paper", dest)
+    rows = {r["claim"]: r["status"] for r in json.loads((dest / "claims.json").read_text())}
+    assert rows == {"a": "holds", "b": "does not hold"}
+    runs = json.loads((dest / "runs.json").read_text())
+    assert [(r["notebook"], r["status"]) for r in runs] == [("01", "ok"), ("02", "ok"), ("03", "interrupted")]
+    assert (dest / "fig.png").read_bytes() == b"png" and "does not hold" in (dest / "claims.md").read_text()
+
+
 def test_bench_peers_page_compares_each_peer_with_the_projects_fastest_row(tmp_path):
     """docs/SPEED.md's peer table: every project row is ours (however many), every other row a peer, and each
     peer's time to m_g < m_s is given over the fastest project row's."""
