@@ -3,7 +3,8 @@
     python scripts/bench_peers.py [--size 80] [--steps 250] [--layers conv2 conv4] [--out results/bench_peers.json]
 
 The job (issue 28): the untrained ResNet50 (seed 0), the dalmatian at ``--size`` px, match the embedding of one
-layer with the L1 loss for ``--steps`` steps, no blur, one process on the current CPU threads. Rows:
+layer with the L1 loss for ``--steps`` steps, no blur, one process on the current device (the GPU when there is
+one: every row runs there, each tool through its own device option; else the CPU threads). Rows:
 
 - **project, paper's update**: `du.visualize_layer` (eq. 4, the step size from its batched line search, every
   run full length, falling linearly to 0): the whole search's seconds;
@@ -49,6 +50,13 @@ sys.path.insert(0, str(ROOT))
 import depthrep_utils as du  # noqa: E402
 
 EVERY = 5  # record m_g every this many steps
+DEVICE = du.get_device()
+
+
+def clock() -> float:
+    """perf_counter after the device's queued work has finished (a GPU runs asynchronously)."""
+    du.synchronize(DEVICE)
+    return time.perf_counter()
 
 
 def measure(model_l, target, image: torch.Tensor, start: torch.Tensor, m_s: float) -> dict:
@@ -70,24 +78,24 @@ def reach(m_g_by_step: list[tuple[int, float]], m_s: float, seconds_per_step: fl
 
 def project_rows(model, layer, target, steps, m_s) -> list[dict]:
     model_l = du.truncate(model, layer)
-    start = du.start_image(target.shape, 0)
-    t0 = time.perf_counter()
+    start = du.start_image(target.shape, 0).to(DEVICE)
+    t0 = clock()
     r = du.visualize_layer(model, layer, target, steps, [0.125, 0.031, 0.0079, 0.002], blur=False,
                            decay_to=0.0, seed=0, record_every=EVERY)
-    seconds = time.perf_counter() - t0
+    seconds = clock() - t0
     history = list(zip(r["steps"].tolist(), r["history"]["m_g"].tolist()))
     rows = [dict(case="project, paper's update (best of its line search)", seconds=seconds,
                  runs=r["runs"], seconds_per_step=seconds / steps,
                  to_reach=reach(history, m_s, seconds / steps),
-                 **measure(model_l, target, r["image"][None], start, m_s))]
+                 **measure(model_l, target, r["image"][None].to(DEVICE), start, m_s))]
     for case, kw in PROJECT_RULES.items():
-        t0 = time.perf_counter()
+        t0 = clock()
         run = du.invert(model_l, target, steps, seed=0, record_every=EVERY, **kw)
-        seconds = time.perf_counter() - t0
+        seconds = clock() - t0
         history = list(zip(run.steps.tolist(), run.history["m_g"][:, 0].tolist()))
         rows.append(dict(case=case, seconds=seconds, runs=1, seconds_per_step=seconds / steps,
                          to_reach=reach(history, m_s, seconds / steps),
-                         **measure(model_l, target, run.images, start, m_s)))
+                         **measure(model_l, target, run.images.to(DEVICE), start, m_s)))
     return rows
 
 
@@ -105,7 +113,7 @@ PROJECT_RULES = {
 def lucent_row(layer, target, steps, m_s, fft: bool) -> dict:
     from lucent.optvis import objectives, param, render
 
-    model = du.load_resnet(50, seed=0)  # a fresh model: render_vis leaves its hooks on
+    model = du.load_resnet(50, seed=0).to(DEVICE)  # a fresh model: render_vis leaves its hooks on
     model_l = du.truncate(model, layer)
     name = du.RESNET_LAYERS[layer]
     with torch.no_grad():
@@ -113,15 +121,15 @@ def lucent_row(layer, target, steps, m_s, fft: bool) -> dict:
     objective = objectives.Objective(lambda hook: (hook(name) - goal).abs().sum())
     size = target.shape[-1]
     torch.manual_seed(0)
-    params, image_f = param.image(size, fft=fft, decorrelate=fft)
+    params, image_f = param.image(size, fft=fft, decorrelate=fft)  # lucent: on the GPU when there is one
     with torch.no_grad():
         start = image_f().detach().clone()
     thresholds = tuple(range(EVERY, steps + 1, EVERY))
-    t0 = time.perf_counter()
+    t0 = clock()
     images = render.render_vis(model, objective, lambda: (params, image_f), transforms=[], thresholds=thresholds,
                                preprocess=False, progress=False, show_image=False, fixed_image_size=size)
-    seconds = time.perf_counter() - t0
-    as_tensor = [torch.from_numpy(np.ascontiguousarray(i.transpose(0, 3, 1, 2))) for i in images]
+    seconds = clock() - t0
+    as_tensor = [torch.from_numpy(np.ascontiguousarray(i.transpose(0, 3, 1, 2))).to(DEVICE) for i in images]
     with torch.no_grad():
         history = [(k, float((model_l(x) - goal).flatten().norm())) for k, x in zip(thresholds, as_tensor)]
     return dict(case=f"torch-lucent 0.1.8 render_vis, {'Fourier + decorrelated' if fft else 'pixel'} image, "
@@ -144,7 +152,7 @@ class Pixels(torch.nn.Module):
 def bdpy_row(layer, target, steps, m_s) -> dict:
     from bdpy.recon.torch.icnn import reconstruct
 
-    model = du.load_resnet(50, seed=0)
+    model = du.load_resnet(50, seed=0).to(DEVICE)
     model_l = du.truncate(model, layer)
     with torch.no_grad():
         goal = model_l(target)
@@ -157,8 +165,8 @@ def bdpy_row(layer, target, steps, m_s) -> dict:
 
     size = target.shape[-1]
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        image, _ = reconstruct({layer: goal.numpy()}, Pixels(model),
+        t0 = clock()
+        image, _ = reconstruct({layer: goal.cpu().numpy()}, Pixels(model), device=str(DEVICE),
                                layer_mapping={layer: "net." + du.RESNET_LAYERS[layer]},
                                n_iter=steps, loss_func=torch.nn.L1Loss(reduction="sum"),
                                custom_layer_loss_func=record, image_size=(size, size, 3),
@@ -168,8 +176,9 @@ def bdpy_row(layer, target, steps, m_s) -> dict:
                                preproc=lambda x: x.transpose(2, 0, 1) - 127.5,
                                postproc=lambda x: x.transpose(1, 2, 0) + 127.5,
                                return_loss=True, output_dir=tmp, save_snapshot=False, disp_interval=10 ** 9)
-        seconds = time.perf_counter() - t0
+        seconds = clock() - t0
     final = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1) / 255.0, dtype=np.float32))[None]
+    final, start = final.to(DEVICE), start.to(DEVICE)
     return dict(case="bdpy 0.26 iCNN reconstruct (SGD momentum 0.9, normalised gradient, lr 2 -> 0)",
                 seconds=seconds, runs=1, seconds_per_step=seconds / steps,
                 to_reach=reach(history, m_s, seconds / steps), **measure(model_l, target, final, start, m_s))
@@ -192,15 +201,18 @@ def main() -> None:
     parser.add_argument("--layers", nargs="+", default=["conv2", "conv4"])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_peers.json")
     args = parser.parse_args()
-    target, _ = du.load_target("dalmatian", args.size, 0)
-    model = du.load_resnet(50, seed=0)
-    out = dict(size=args.size, steps=args.steps, threads=torch.get_num_threads(), torch=torch.__version__, layers={})
+    target, _ = du.load_target("dalmatian", args.size, 0, DEVICE)
+    model = du.load_resnet(50, seed=0).to(DEVICE)
+    out = dict(size=args.size, steps=args.steps, threads=torch.get_num_threads(), torch=torch.__version__,
+               device=torch.cuda.get_device_name() if DEVICE.type == "cuda" else "cpu", layers={})
     for layer in args.layers:
         m_s = float(du.distances(du.truncate(model, layer), target, target, sigma=1 / 20, seed=0)["m_s"][0])
         rows = project_rows(model, layer, target, args.steps, m_s)
         rows += [lucent_row(layer, target, args.steps, m_s, fft) for fft in (False, True)]
         rows.append(bdpy_row(layer, target, args.steps, m_s))
         out["layers"][layer] = dict(m_s=m_s, rows=rows)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=2) + "\n")  # after each layer: a stopped run keeps what finished
         print(f"\n{layer}, {args.size} px, {args.steps} steps, m_s = {m_s:.4g}")
         print(f"{'case':92} {'s':>7} {'s/step':>8} {'m_g/m_s':>8} {'m_i':>7} {'m_i/start':>9} {'s to m_g<m_s':>12}")
         for r in rows:
@@ -213,8 +225,6 @@ def main() -> None:
                 print(f"  {r['case'][:40]}: no ratio (a row never reached m_g < m_s)")
             else:
                 print(f"  {r['case'][:40]}: {ratio:.1f}x the project's time to m_g < m_s ({fastest['case']})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(f"\nwritten: {args.out}")
 
 

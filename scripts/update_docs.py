@@ -162,7 +162,8 @@ def bench_peers(path: Path) -> str | None:
     if not path.exists():
         return None
     b = json.loads(path.read_text())
-    lines = [f"{b['size']} px, {b['steps']} steps, {b['threads']} thread(s), torch {b['torch']}.", ""]
+    lines = [f"{b['size']} px, {b['steps']} steps, on {b.get('device', 'cpu')} ({b['threads']} CPU thread(s)), "
+             f"torch {b['torch']}.", ""]
     for layer, got in b["layers"].items():
         lines += [f"**{layer}** (m_s = {got['m_s']:.4g})", "",
                   "| case | seconds | s / step | m_g / m_s | m_i | m_i / start distance | seconds to m_g < m_s |",
@@ -422,7 +423,7 @@ def main() -> None:
     replace_sections(ROOT / "docs" / "SPEED.md", {
         "bench": lambda: bench(results / "bench.json"), "bench-gpu": lambda: bench(gpu / "bench.json"),
         "bench-peers": lambda: bench_peers(results / "bench_peers.json"),
-        "bench-peers-299": lambda: bench_peers(results / "bench_peers_299.json")})
+        "bench-peers-299": lambda: bench_peers(gpu / "bench_peers_299.json")})
 
 
 if __name__ == "__main__":
