@@ -51,6 +51,7 @@ STEPS: int = 150  # iterations of eq. (4) per generated image; paper's code: 500
 SEARCH_STEP_SIZES: list = [2.0, 0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
 SHIFT_SIGMA: float = 0.05  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEED: int = 0  # seeds the models, the start image a_0 and the shift
+DEPTH_SEEDS: list = [0]  # model + start seeds of the untrained depth claims; cpu, paper: [0, 1, 2]
 ARCHS: list = ["ResNet50", "GoogLeNet", "ViT", "Mixer"]  # untrained rows; paper: the same
 
 # %%
@@ -67,27 +68,34 @@ def label(arch, trained):
     return f"{arch}\n{'ImageNet' if trained else 'untrained'}"
 
 
-def load(arch: str, trained: bool):
-    """The model of one row, on the device."""
+def load(arch: str, trained: bool, seed: int = SEED):
+    """The model of one row (its weights drawn with ``seed`` when untrained), on the device."""
     if arch == "ResNet50":
-        return du.load_resnet(50, trained, seed=SEED).to(DEVICE)
+        return du.load_resnet(50, trained, seed=seed).to(DEVICE)
     if arch == "EfficientNet-Lite0":
-        return du.load_efficientnet_lite0(trained, seed=SEED).to(DEVICE)
-    return du.load_beyond_cnn(arch, trained, seed=SEED, size=IMAGE_SIZE, small=SMALL).to(DEVICE)
+        return du.load_efficientnet_lite0(trained, seed=seed).to(DEVICE)
+    return du.load_beyond_cnn(arch, trained, seed=seed, size=IMAGE_SIZE, small=SMALL).to(DEVICE)
 
 
-def visualize(arch: str, trained: bool) -> dict:
-    """Every relative depth of one model, each cached so that an interrupted run resumes."""
-    model = load(arch, trained)
+def visualize(arch: str, trained: bool, seed: int = SEED, depths: list = DEPTHS,
+              around: dict | None = None) -> dict:
+    """The given relative depths of one model (weights, start and shift from ``seed``), each cached so
+    that an interrupted run resumes. ``around``: another seed's runs of the same model, whose chosen step
+    sizes centre this seed's searches (du.grid_around)."""
+    model = load(arch, trained, seed)
     normalize = trained  # ImageNet weights expect mean/std inputs; untrained models see pixels
     out = {}
     for depth, layer in zip(DEPTHS, du.relative_layers(model)):
-        name = f"{arch}-{'trained' if trained else 'untrained'}-{layer}"
-        out[depth] = r = du.layer_run(NB, name, model, layer, target, STEPS, SEARCH_STEP_SIZES,
-                                      blur=False, decay_to=0.0, seed=SEED,
+        if depth not in depths:
+            continue
+        name = f"{arch}-{'trained' if trained else 'untrained'}-{layer}" + (
+            "" if seed == SEED else f"-seed{seed}")
+        grid = du.grid_around(around[depth]["step_size"]) if around else SEARCH_STEP_SIZES
+        out[depth] = r = du.layer_run(NB, name, model, layer, target, STEPS, grid,
+                                      blur=False, decay_to=0.0, seed=seed,
                                       shift_sigma=SHIFT_SIGMA, normalize=normalize)
-        print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} {depth:4} ({layer:8}): "
-              + du.run_line(r))
+        print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} {depth:4} ({layer:8}) "
+              f"seed {seed}: " + du.run_line(r))
     return out
 
 
@@ -96,6 +104,20 @@ def visualize(arch: str, trained: bool) -> dict:
 
 # %%
 results = {(arch, False): visualize(arch, False) for arch in ARCHS}
+
+# %% [markdown]
+# ## Replicates: more seeds of the untrained models
+# The depth claims below rest on one run per seed of `DEPTH_SEEDS` (weights, start image and shift);
+# the figures show seed `SEED`. Each further seed searches a narrower grid around that seed's chosen
+# step size. ResNet50's depth is judged in notebook 01, so its further seeds run the stem alone (the
+# patch-vs-stem comparison needs it).
+
+# %%
+replicates = {SEED: {arch: results[(arch, False)] for arch in ARCHS}}
+for seed in DEPTH_SEEDS:
+    if seed != SEED:
+        replicates[seed] = {arch: visualize(arch, False, seed, ["stem"] if arch == "ResNet50" else DEPTHS,
+                                            around=results[(arch, False)]) for arch in ARCHS}
 
 # %% [markdown]
 # ## ImageNet-trained models
@@ -205,8 +227,10 @@ plt.show()
 rank_corr = du.depth_rank_correlation  # Spearman with depth, exact (1.0: strictly growing)
 
 
-def runs(keys, depths=DEPTHS):
-    return {f"{label(*k)} {d}".replace("\n", " "): results[k][d] for k in keys for d in depths}
+def runs(archs, depths=DEPTHS):
+    """The untrained runs a claim compares, every seed of `replicates`."""
+    return {f"{arch} untrained {d} seed {seed}": by[arch][d]
+            for seed, by in replicates.items() for arch in archs for d in depths}
 
 
 for arch in ARCHS:
@@ -215,24 +239,30 @@ for arch in ARCHS:
               "steps and search); its claim figS3_untrained_depth_no_blur judges them with more "
               "seeds and photographs, so they are not recorded again here.")
         continue
-    mi = [results[(arch, False)][d]["m_i"] for d in DEPTHS]
+    mi = {f"seed {seed}": [by[arch][d]["m_i"] for d in DEPTHS] for seed, by in replicates.items()}
     claims.check(f"beyond_{arch.lower()}_depth",
-                 text=f"untrained {arch}: m_i grows with relative depth (stem to last block)",
+                 text=f"untrained {arch}: m_i grows with relative depth (stem to last block), for "
+                      f"each of {len(replicates)} seed(s) (weights, start and shift)",
                  figure="06 (sec. 7)", model=f"{arch} untrained",
-                 numbers={"m_i stem..4/4": mi, "spearman(m_i, depth)": rank_corr(mi)},
-                 holds=mi[-1] > mi[0] and rank_corr(mi) >= 0.9, runs=runs([(arch, False)]),
-                 replicates=1)
-stems = {arch: results[(arch, False)]["stem"]["m_i"] for arch in ARCHS}
+                 numbers={"m_i stem..4/4 per seed": mi},
+                 effects={k: rank_corr(v) for k, v in mi.items()},
+                 effect="Spearman correlation of m_i with relative depth (> 0: grows)",
+                 runs=runs([arch]))
 patch_archs = [a for a in ("ViT", "Mixer") if a in ARCHS]
 cnn_archs = [a for a in ("ResNet50", "GoogLeNet") if a in ARCHS]
 if patch_archs and cnn_archs:
+    stems = {f"seed {seed}": {arch: by[arch]["stem"]["m_i"] for arch in ARCHS}
+             for seed, by in replicates.items()}
     claims.check("beyond_patch_vs_stem",
                  text="the patch embedding (square linear map per patch) represents the input more "
-                      "exactly than a CNN stem (smaller m_i)",
+                      "exactly than a CNN stem (smaller m_i), for each seed",
                  figure="06 (sec. 7)", model=", ".join(ARCHS) + " untrained",
-                 numbers={"m_i stem": stems},
-                 holds=max(stems[a] for a in patch_archs) < min(stems[a] for a in cnn_archs),
-                 runs=runs([(a, False) for a in ARCHS], ["stem"]), replicates=1)
+                 numbers={"m_i stem per seed": stems},
+                 effects={k: min(v[a] for a in cnn_archs) - max(v[a] for a in patch_archs)
+                          for k, v in stems.items()},
+                 effect="smallest CNN-stem m_i - largest patch-embedding m_i (> 0: the patch "
+                        "embedding is closer)",
+                 runs=runs(ARCHS, ["stem"]))
 for arch, why in missing.items():
     claims.not_measured(f"beyond_{arch.lower()}_trained", text=f"ImageNet-trained {arch} by depth",
                         figure="06 (sec. 7)", model=f"{arch} ImageNet",
