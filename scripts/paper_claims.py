@@ -57,20 +57,22 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Observing the difference in Conv5 representation visual quality between ResNet50 and ResNet152, it is "
         "clear that an increase in depth further reduces the input representation visualization quality "
         "regardless of layer width",
-        "3 seeds instead of one draw; at 48-80 px both conv5 runs end near their start distance"),
+        "3 seeds instead of one draw; at 48-80 px both conv5 runs end near their start distance (at 299 px, "
+        "paper profile: 0.66-1.07 of it)"),
     "fig4_conv2": (
         "Sec. 3.2, Fig. 4",
         "an exponential decay in the output distance between generated and original embeddings occurs even as "
         "there is an increase in input distance m_i",
-        "48-80 px instead of 299 px, 5000 steps (the paper's curves: thousands); judged over each curve's "
-        "second half (every run first approaches the target from its start), one replicate per seed (quick: "
-        "1, cpu: 3)"),
+        "48-80 px (quick, cpu) and the paper's 299 px (paper profile, on a GPU), 5000 steps (the paper's "
+        "curves: thousands); judged over each curve's second half (every run first approaches the target from "
+        "its start), one replicate per seed (quick: 1, cpu and paper: 3)"),
     "fig5_conv5": (
         "Sec. 3.2, Fig. 5",
         "for ResNet50 layer Conv5 plotted in Figure 5, there is an inverse correlation between the values of "
         "m_g and m_i as n increases",
-        "as fig4_conv2, but 400 (quick) or 500 (cpu) steps at conv5: a run whose m_i still falls over its "
-        "second half is below scale"),
+        "as fig4_conv2, but 400 (quick) or 500 (cpu) steps at conv5 (5000 would cost about 20 min per seed "
+        "of one CPU thread at 48 px): a run whose m_i still falls over its second half is below scale there; "
+        "the paper profile (GPU) runs the paper's 5000"),
     "figS1_trained_non_unique": (
         "Sec. 3.2, Fig. S1",
         "Testing this question for ResNet50 layer Conv5, we find in Figure S1 that there is evidence that "
@@ -92,7 +94,8 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "increasing iterations of gradient descent (4) yield better and better output approximations ... but "
         "the input representation distance ||a - a_g|| becomes slightly larger and certainly does not decay "
         "towards the origin",
-        "6000 (quick) or 10000 (cpu) steps; judged over the run's second half, with the null-space floor"),
+        "6000 (quick) or 10000 (cpu) steps at n = 768, 50000 at the paper's n = 2523 (paper profile, GPU); "
+        "judged over the run's second half, with the null-space floor"),
     "fig8_depth": (
         "Sec. 4.2, Fig. 8",
         "an increase in the number of layers ... leads to less accurate representation visualizations ... for a "
@@ -177,17 +180,18 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 7",
         "The results presented in this work appear to be general to other convolutional image classification "
         "models (GoogleNet etc.)",
-        "untrained GoogLeNet, one draw"),
+        "untrained GoogLeNet, one draw per seed (quick: 1, cpu and paper: 3)"),
     "beyond_googlenet_trained": ("Sec. 7", "(GoogleNet etc.)", "trained weights unavailable offline"),
     "beyond_vit_depth": (
         "Sec. 7 (open question)",
         "it remains to be seen whether they are also applicable to vision transformers",
-        "untrained torchvision ViT, one draw; the paper makes no claim, this answers its question"),
+        "untrained torchvision ViT, one draw per seed (quick: 1, cpu and paper: 3); the paper makes no claim, "
+        "this answers its question"),
     "beyond_vit_trained": ("Sec. 7 (open question)", "vision transformers", "trained weights unavailable offline"),
     "beyond_mixer_depth": (
         "Sec. 7 (open question)",
         "it remains to be seen whether they are also applicable to ... mixers",
-        "untrained timm MLP-Mixer, one draw; the paper makes no claim"),
+        "untrained timm MLP-Mixer, one draw per seed (quick: 1, cpu and paper: 3); the paper makes no claim"),
     "beyond_mixer_trained": ("Sec. 7 (open question)", "mixers", "trained weights unavailable offline"),
     "beyond_non_unique": (
         "Sec. 4.4",
@@ -198,7 +202,7 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "(this reproduction's question)",
         "not a claim of the paper: a patch embedding is a square linear map per patch, so by section 4.1 it "
         "should be invertible where a strided CNN stem is not",
-        "untrained models, one draw"),
+        "untrained models, one draw per seed (quick: 1, cpu and paper: 3)"),
     "procedure_depth_trend_resnet50": (
         "Sec. 2 (its assumption)",
         "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images, a "
