@@ -2,7 +2,8 @@
 `make test` time (README.md); the claims tables, the figure gallery and the runtimes (docs/RESULTS.md,
 figures copied to docs/figures/); the benchmark tables (docs/SPEED.md).
 
-    python scripts/update_docs.py [--results results] [--make-test "19 min 30 s"]
+    python scripts/update_docs.py [--results results] [--make-test "19 min 30 s"] [--cpu build/cpu]
+        [--gpu results-gpu/02_non_uniqueness results-gpu/04_relu_width ...]
 
 Each section between `<!-- BEGIN name -->` and `<!-- END name -->` is replaced; run after
 `make reproduce PROFILE=quick` (claims, figures, runtimes) or `make bench` (bench). The cpu profile's run
