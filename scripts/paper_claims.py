@@ -97,7 +97,7 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "6000 (quick) or 10000 (cpu) steps at n = 768, 50000 at the paper's n = 2523 (paper profile, GPU); "
         "judged over the run's second half, with the null-space floor. The profiles disagree for a reason of "
         "budget: at quick and cpu the undercomplete m_i is still falling toward its floor over the second half, "
-        "at the paper profile it has settled within 4% of its value there, 10-14% above the floor"),
+        "at the paper profile it has settled within 4% of its value there, 10-12% above the floor"),
     "fig8_depth": (
         "Sec. 4.2, Fig. 8",
         "an increase in the number of layers ... leads to less accurate representation visualizations ... for a "
