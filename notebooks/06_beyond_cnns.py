@@ -79,9 +79,9 @@ def load(arch: str, trained: bool, seed: int = SEED):
 
 def visualize(arch: str, trained: bool, seed: int = SEED, depths: list = DEPTHS,
               around: dict | None = None) -> dict:
-    """The given relative depths of one model (weights, start and shift from ``seed``), each cached so
-    that an interrupted run resumes. ``around``: another seed's runs of the same model, whose chosen step
-    sizes centre this seed's searches (du.grid_around)."""
+    """The given relative depths of one model (weights, start and shift from ``seed``), each
+    cached so that an interrupted run resumes. ``around``: another seed's runs of the same model,
+    whose chosen step sizes centre this seed's searches (du.grid_around)."""
     model = load(arch, trained, seed)
     normalize = trained  # ImageNet weights expect mean/std inputs; untrained models see pixels
     out = {}
@@ -116,8 +116,9 @@ results = {(arch, False): visualize(arch, False) for arch in ARCHS}
 replicates = {SEED: {arch: results[(arch, False)] for arch in ARCHS}}
 for seed in DEPTH_SEEDS:
     if seed != SEED:
-        replicates[seed] = {arch: visualize(arch, False, seed, ["stem"] if arch == "ResNet50" else DEPTHS,
-                                            around=results[(arch, False)]) for arch in ARCHS}
+        replicates[seed] = {
+            arch: visualize(arch, False, seed, ["stem"] if arch == "ResNet50" else DEPTHS,
+                            around=results[(arch, False)]) for arch in ARCHS}
 
 # %% [markdown]
 # ## ImageNet-trained models
