@@ -140,14 +140,17 @@ def plateau_while_falling(steps: Sequence[int], m_i: Sequence[float], m_g: Seque
                           max_decay: float = 0.05, floor_share: float = 0.1) -> dict:
     """Fig. 7's undercomplete run over its second half: m_g keeps falling (at least ``min_fall`` fold) while m_i
     "becomes slightly larger and certainly does not decay towards the origin" (falls by less than ``max_decay``
-    of itself, and stays above ``floor_share`` of its start ||a_0 - a||). ``holds`` is the three together."""
+    of itself, and stays above ``floor_share`` of its start ||a_0 - a||). ``holds`` is the three together.
+    ``still settling``: m_i is far from 0 but the run has not reached the statement's regime yet (m_g has
+    stalled, or m_i is still falling): a longer run can decide, this one cannot contradict the paper."""
     t = late_trend(steps, m_i, m_g)
     (mi_half, mi_end), (mg_half, mg_end) = t["m_i at start, end"], t["m_g at start, end"]
     start = float(np.asarray(m_i, dtype=float)[0])
     parts = {"m_g keeps falling": mg_end * min_fall < mg_half,
              "m_i does not decay": mi_end > (1 - max_decay) * mi_half, "m_i far from 0": mi_end > floor_share * start}
+    settling = parts["m_i far from 0"] and not (parts["m_g keeps falling"] and parts["m_i does not decay"])
     return {"m_g at half, last": [mg_half, mg_end], "m_i at half, last": [mi_half, mi_end], "m_i first": start,
-            **parts, "holds": all(parts.values())}
+            **parts, "still settling": settling, "holds": all(parts.values())}
 
 
 def depth_needs_more_iterations(depths: Sequence[int], fixed_budget: Sequence[float],

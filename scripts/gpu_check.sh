@@ -54,7 +54,8 @@ while [ "$(running)" -gt 0 ]; do sleep 2; done
 kill "$UTIL" 2>/dev/null
 nvidia-smi --query-gpu=memory.used --format=csv | tail -1 | sed 's/^/memory in use at the end: /'
 # What comes back: per notebook its results folder (claims, runs, figures, executed notebook, and the
-# cache when the whole stays under 15 MB, so that an interrupted run's finished cells can be reused).
+# cache when the whole stays under 15 MB). The cache resumes an interrupted run only under the same Python
+# (its keys hash the notebook's bytecode): carried back to the GPU machine, not on another interpreter.
 for name in "$@"; do
     [ -d "$RES/$name" ] || continue
     tar czf "$OUT/$name.tgz" -C "$RES" "$name"

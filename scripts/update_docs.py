@@ -367,8 +367,13 @@ def copy_record(source: Path, profile: str, dest: Path, with_figures: bool = Fal
         if (source / name).exists():
             shutil.copyfile(source / name, dest / name)
     if with_figures:
-        for png in source.glob("*/*.png"):
-            shutil.copyfile(png, dest / png.name)
+        copy_figures(source, dest)
+
+
+def copy_figures(source: Path, dest: Path) -> None:
+    """A results folder's figures (``<notebook>/<name>.png``) into ``dest/<name>.png``."""
+    for png in source.glob("*/*.png"):
+        shutil.copyfile(png, dest / png.name)
 
 
 def merge_record(sources: list[Path], profile: str, dest: Path) -> None:
@@ -388,8 +393,7 @@ def merge_record(sources: list[Path], profile: str, dest: Path) -> None:
                          if r["profile"] == profile})
         if (source / "runs.json").exists():
             runs += [r for r in json.loads((source / "runs.json").read_text()) if r.get("profile") == profile]
-        for png in source.glob("*/*.png"):
-            shutil.copyfile(png, dest / png.name)
+        copy_figures(source, dest)
     ordered = [rows[k] for k in sorted(rows)]
     path.write_text(json.dumps(ordered, indent=2, allow_nan=False) + "\n")
     (dest / "claims.md").write_text(render_claims(ordered))

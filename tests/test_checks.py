@@ -47,13 +47,17 @@ def test_exponential_decay_tells_decay_from_a_stall():
 def test_fig7_plateau_while_m_g_falls_and_its_reversals():
     floor = 6.0 + APPROACH * 0.2
     p = du.plateau_while_falling(STEPS, floor + 0.1 * STEPS / STEPS[-1], M_G)  # m_i slightly larger: the paper
-    assert p["holds"]
+    assert p["holds"] and not p["still settling"]
     decaying = 12.0 * np.exp(-STEPS / 1000)  # m_i decays towards the origin (the overcomplete case)
     p = du.plateau_while_falling(STEPS, decaying, M_G)
     assert not p["holds"] and not p["m_i does not decay"] and not p["m_i far from 0"]
+    assert not p["still settling"]  # a run this long already contradicts the paper: no longer run can mend it
     m_g_stalled = np.full_like(M_G, 0.5)
     p = du.plateau_while_falling(STEPS, floor, m_g_stalled)
-    assert not p["holds"] and not p["m_g keeps falling"] and p["m_i does not decay"]
+    assert not p["holds"] and not p["m_g keeps falling"] and p["m_i does not decay"] and p["still settling"]
+    approaching = 6.0 + 6.0 * np.exp(-STEPS / 3000)  # still on its way down to a floor far from 0
+    p = du.plateau_while_falling(STEPS, approaching, M_G)
+    assert not p["holds"] and not p["m_i does not decay"] and p["m_i far from 0"] and p["still settling"]
 
 
 def test_fig8_more_iterations_with_depth_and_its_reversals():
