@@ -35,16 +35,24 @@ data: setup
 	$(PY) -c "import depthrep_utils as du; [print(du.fetch_image(n)) for n in du.PAPER_IMAGES]"
 
 # First the plan: which profile, why, how long (asks before the paper profile on a CPU). Then one rule
-# per notebook, so `make -j2 reproduce` runs two at a time, each kernel with its share of the cores. A
-# failing notebook is logged (results/runs.json) and the others still run; `reproduce` then fails naming
-# it. Ctrl-C stops; the same command again resumes from the cache.
+# per notebook, run JOBS at a time (default 2, each kernel with its share of the cores: two one-thread
+# kernels invert as fast as one two-thread kernel, docs/SPEED.md, and keep both cores busy through each
+# notebook's one-thread parts), longest first (REPRODUCE_ORDER: the cpu profile's minutes per notebook,
+# docs/cpu), so neither job is left alone at the end. A failing notebook is logged (results/runs.json) and
+# the others still run; `reproduce` then fails naming it. Ctrl-C stops; the same command again resumes
+# from the cache. `make reproduce-NAME` runs one notebook.
+JOBS ?= 2
+REPRODUCE_ORDER := 05 07 02 01 06 03 04
+REPRODUCE_NAMES := $(foreach n,$(REPRODUCE_ORDER),$(filter $(n)_%,$(NAMES))) \
+	$(filter-out $(foreach n,$(REPRODUCE_ORDER),$(n)_%),$(NAMES))
 reproduce-plan: setup
-	@$(PY) scripts/run_notebook.py --plan --profile $(PROFILE) --results $(RESULTS) $(NOTEBOOKS)
+	@$(PY) scripts/run_notebook.py --plan --jobs $(JOBS) --profile $(PROFILE) --results $(RESULTS) $(NOTEBOOKS)
 
-$(addprefix reproduce-,$(NAMES)): reproduce-%: reproduce-plan
+$(addprefix reproduce-,$(NAMES)): reproduce-%: $(if $(PLANNED),setup,reproduce-plan)
 	@$(PY) scripts/run_notebook.py notebooks/$*.py --profile $(PROFILE) --results $(RESULTS) --timeout $(NB_TIMEOUT)
 
-reproduce: $(addprefix reproduce-,$(NAMES))
+reproduce: reproduce-plan
+	@$(MAKE) --no-print-directory -j$(JOBS) PLANNED=1 $(addprefix reproduce-,$(REPRODUCE_NAMES))
 	@$(PY) scripts/run_notebook.py --report --results $(RESULTS) $(NAMES)
 
 unit: setup
