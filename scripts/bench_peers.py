@@ -25,7 +25,9 @@ one: every row runs there, each tool through its own device option; else the CPU
 Each row: seconds, seconds per step, m_g / m_s (m_s: the project's shifted input, sigma 1/20), m_i and
 m_i / ||a_0 - a|| at the end, and the seconds until m_g < m_s (from a record every 5 steps, at the mean step
 cost; for the project's search the whole batched search counts). The last lines: each peer's time to reach
-m_g < m_s over the project's fastest row's.
+m_g < m_s over the project's fastest row's. Before a layer's timed rows every row runs once untimed for
+``--warmup`` steps (default 10): a tool's first call pays for kernel selection (cuDNN's autotuning on a GPU),
+lazy imports and allocator growth, which a job meant to be repeated does not carry.
 
 The peers are optional extras that must not change the project's pinned torch: `make bench-peers` installs
 them into build/peers-venv, a virtual environment that sees this project's .venv through a path file, with
@@ -194,22 +196,31 @@ def peer_ratios(rows: list[dict]) -> tuple[dict | None, list[tuple[dict, float |
                      for r in peers]
 
 
+def all_rows(model, layer, target, steps, m_s) -> list[dict]:
+    """Every row of one layer: the project's, lucent's two and bdpy's."""
+    rows = project_rows(model, layer, target, steps, m_s)
+    rows += [lucent_row(layer, target, steps, m_s, fft) for fft in (False, True)]
+    return rows + [bdpy_row(layer, target, steps, m_s)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=80)
     parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--layers", nargs="+", default=["conv2", "conv4"])
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps of every row first (0: none)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_peers.json")
     args = parser.parse_args()
     target, _ = du.load_target("dalmatian", args.size, 0, DEVICE)
     model = du.load_resnet(50, seed=0).to(DEVICE)
     out = dict(size=args.size, steps=args.steps, threads=torch.get_num_threads(), torch=torch.__version__,
-               device=torch.cuda.get_device_name() if DEVICE.type == "cuda" else "cpu", layers={})
+               device=torch.cuda.get_device_name() if DEVICE.type == "cuda" else "cpu", warmup_steps=args.warmup,
+               layers={})
     for layer in args.layers:
         m_s = float(du.distances(du.truncate(model, layer), target, target, sigma=1 / 20, seed=0)["m_s"][0])
-        rows = project_rows(model, layer, target, args.steps, m_s)
-        rows += [lucent_row(layer, target, args.steps, m_s, fft) for fft in (False, True)]
-        rows.append(bdpy_row(layer, target, args.steps, m_s))
+        if args.warmup:
+            all_rows(model, layer, target, args.warmup, m_s)  # untimed: first calls' costs
+        rows = all_rows(model, layer, target, args.steps, m_s)
         out["layers"][layer] = dict(m_s=m_s, rows=rows)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=2) + "\n")  # after each layer: a stopped run keeps what finished

@@ -27,7 +27,7 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 2, Fig. 2",
         "it is clear that the unlearned representations provide less and less information as layer depth "
         "increases",
-        "48 px (quick) or 80 px (cpu) instead of 299 px, 150-250 steps; judged over 3 seeds of weights, start "
+        "48 px (quick) or 64 px (cpu) instead of 299 px, 150-250 steps; judged over 3 seeds of weights, start "
         "and shift (the paper shows one)"),
     "figS3_untrained_depth_no_blur": (
         "Sec. 2, Fig. S3",
@@ -57,13 +57,13 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Observing the difference in Conv5 representation visual quality between ResNet50 and ResNet152, it is "
         "clear that an increase in depth further reduces the input representation visualization quality "
         "regardless of layer width",
-        "3 seeds instead of one draw; at 48-80 px both conv5 runs end near their start distance (at 299 px, "
+        "3 seeds instead of one draw; at 48-64 px both conv5 runs end near their start distance (at 299 px, "
         "paper profile: 0.66-1.07 of it)"),
     "fig4_conv2": (
         "Sec. 3.2, Fig. 4",
         "an exponential decay in the output distance between generated and original embeddings occurs even as "
         "there is an increase in input distance m_i",
-        "48-80 px (quick, cpu) and the paper's 299 px (paper profile, on a GPU), 5000 steps (the paper's "
+        "48-64 px (quick, cpu) and the paper's 299 px (paper profile, on a GPU), 5000 steps (the paper's "
         "curves: thousands); judged over each curve's second half (every run first approaches the target from "
         "its start), one replicate per seed (quick: 1, cpu and paper: 3)"),
     "fig5_conv5": (

@@ -217,7 +217,7 @@ def colab_links(url: str | None, notebooks: list[str] | None = None, branch: str
 
 
 RECORDS = (("quick", "48 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
-           ("cpu", "80 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
+           ("cpu", "64 px (05: 48 px), 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
            ("paper", "299 px / n = 2523, one H200: 02 and 04 whole, 03's Fig. 6-7 (0.12.0), 01 (0.4.0's checks)",
             ROOT / "docs" / "gpu" / "claims.json"))
 
@@ -352,8 +352,9 @@ def replace_sections(path: Path, sections: dict) -> None:
 
 def copy_record(source: Path, profile: str, dest: Path, with_figures: bool = False) -> None:
     """Copy a run's claims record (only if every row is of ``profile``), its run log and, with ``with_figures``,
-    its figures (``<notebook>/<name>.png`` -> ``dest/<name>.png``) into the committed ``dest``. A record of other
-    profiles is left where it is (an error when asked for by ``--cpu``)."""
+    its figures (``<notebook>/<name>.png`` -> ``dest/<name>.png``, replacing every figure there: a figure a newer
+    run no longer draws must not stay beside its record) into the committed ``dest``. A record of other profiles
+    is left where it is (an error when asked for by ``--cpu``)."""
     if not (source / "claims.json").exists() or source == dest:
         return
     rows = json.loads((source / "claims.json").read_text())
@@ -367,6 +368,8 @@ def copy_record(source: Path, profile: str, dest: Path, with_figures: bool = Fal
         if (source / name).exists():
             shutil.copyfile(source / name, dest / name)
     if with_figures:
+        for old in dest.glob("*.png"):
+            old.unlink()
         copy_figures(source, dest)
 
 

@@ -333,6 +333,34 @@ def test_gpu_records_merge_by_claim_and_keep_every_run(tmp_path):
     assert (dest / "fig.png").read_bytes() == b"png" and "does not hold" in (dest / "claims.md").read_text()
 
 
+def test_cpu_record_replaces_the_committed_one_with_its_figures(tmp_path):
+    """docs/cpu/ is one whole `make reproduce PROFILE=cpu` run: its record, run log and figures replace the old
+    ones, a figure the new run no longer draws is gone, and a record holding another profile is refused."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import update_docs
+
+    kw = dict(text="t", figure="Fig. 2", model="m", image="dalmatian", sizes="64 px", numbers={}, why="")
+    dest, run = tmp_path / "cpu", tmp_path / "run"
+    dest.mkdir()
+    (run / "01").mkdir(parents=True)
+    (dest / "old_figure.png").write_bytes(b"old")
+    (dest / "runs.json").write_text(json.dumps([dict(notebook="01", profile="cpu", status="ok", seconds=1)]))
+    (run / "claims.json").write_text(json.dumps([dict(claim="a", profile="cpu", status="holds", **kw)]))
+    (run / "claims.md").write_text("a holds")
+    (run / "runs.json").write_text(json.dumps([dict(notebook="01", profile="cpu", status="ok", seconds=2)]))
+    (run / "01" / "fig.png").write_bytes(b"new")
+    update_docs.copy_record(run, "cpu", dest, with_figures=True)
+    assert sorted(p.name for p in dest.glob("*.png")) == ["fig.png"]
+    assert json.loads((dest / "runs.json").read_text())[0]["seconds"] == 2
+    assert json.loads((dest / "claims.json").read_text())[0]["status"] == "holds"
+    (run / "claims.json").write_text(json.dumps([dict(claim="a", profile="quick", status="holds", **kw)]))
+    with pytest.raises(SystemExit, match="not only cpu"):
+        update_docs.copy_record(run, "cpu", dest, with_figures=True)
+    assert (dest / "fig.png").exists()  # a refused record leaves the committed one as it was
+
+
 def test_bench_peers_page_compares_each_peer_with_the_projects_fastest_row(tmp_path):
     """docs/SPEED.md's peer table: every project row is ours (however many), every other row a peer, and each
     peer's time to m_g < m_s is given over the fastest project row's."""

@@ -118,3 +118,26 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in cache.glob("*.pt") if p.name in kept} == kept
     cached_cell = 4  # the fifth code cell: the cached inversions (about 2 s per layer at this size)
     assert last_run(results)["cells"][cached_cell] < whole_cells[cached_cell] - 1.0, (last_run(results), whole_cells)
+
+
+def make_dry_run(*args: str) -> list[str]:
+    """`make -n ARGS` in the checkout: the commands make would run (the recursive make runs, dry too)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    out = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_make_reproduce_runs_every_notebook_once_two_at_a_time_longest_first(tmp_path):
+    lines = make_dry_run("reproduce", "PROFILE=quick", f"RESULTS={tmp_path}")
+    sub = next(line for line in lines if "PLANNED=1" in line)
+    assert " -j2 " in sub, sub  # JOBS defaults to 2
+    runs = [line.split()[2] for line in lines
+            if "run_notebook.py notebooks/" in line and "--plan" not in line]
+    names = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.py"))
+    assert sorted(Path(r).name for r in runs) == names  # each notebook once, none forgotten
+    assert [Path(r).name[:2] for r in runs[:2]] == ["05", "07"]  # the longest two start first
+    assert sum("--plan" in line for line in lines) == 1 and "--report" in lines[-1]
+    one = make_dry_run("reproduce-03_mlp_invertibility", "PROFILE=quick", f"RESULTS={tmp_path}")
+    assert "--plan" in one[-2] and "notebooks/03_mlp_invertibility.py" in one[-1]
