@@ -341,6 +341,15 @@ def run(source: Path, profile: str, results: Path, timeout: int, threads: int, o
 # ------------------------------------------------------------------------------------------------
 
 
+def makespan(seconds: list[float], jobs: int) -> float:
+    """The wall time of running notebooks of these durations ``jobs`` at a time, longest first, each started
+    when a job is free (as `make reproduce` hands them out)."""
+    loads = [0.0] * max(1, jobs)
+    for t in sorted(seconds, reverse=True):
+        loads[loads.index(min(loads))] += t
+    return max(loads)
+
+
 def plan(requested: str, results: Path, names: list[str], jobs: int) -> int:
     """First lines of `make reproduce`: the profile, why, how to ask for another, and the expected time.
     Asking for paper on a CPU asks for confirmation when a person is at the terminal."""
@@ -351,10 +360,10 @@ def plan(requested: str, results: Path, names: list[str], jobs: int) -> int:
     times = [last_good_run(results, n, profile) for n in names]
     share = thread_share(jobs)
     if all(times):
-        total = sum(t["seconds"] for t in times)
+        seconds = [t["seconds"] for t in times]
         print(f"  {len(names)} notebooks, {jobs} at a time, {share} thread(s) each; the last runs here took "
-              f"{fmt_seconds(total)} summed over the notebooks; cached results are reused, so a rerun is "
-              f"faster.")
+              f"{fmt_seconds(sum(seconds))} summed over the notebooks, about {fmt_seconds(makespan(seconds, jobs))}"
+              f" with {jobs} at a time; cached results are reused, so a rerun is faster.")
     else:
         print(f"  {len(names)} notebooks, {jobs} at a time, {share} thread(s) each; no earlier {profile} run "
               f"of every notebook in {results}, so no estimate from this machine (README: runtime table).")

@@ -36,6 +36,15 @@ def test_thread_share(monkeypatch):
     assert runner.thread_share(2, 2) == 3
 
 
+def test_makespan_hands_out_longest_first():
+    # the cpu profile's notebook seconds of 0.13.0, whose run took 2545 s with two at a time
+    cpu = [1341, 937, 967, 787, 440, 211, 197]
+    assert runner.makespan(cpu, 2) == 2536
+    assert runner.makespan(cpu, 1) == sum(cpu)
+    assert runner.makespan(cpu, 7) == max(cpu) == runner.makespan(cpu, 20)
+    assert runner.makespan([3, 3, 2, 2, 2], 2) == 7  # longest first: {3, 2, 2} and {3, 2}
+
+
 def test_auto_profile_fits_the_machine(results, capsys):
     profile, why = runner.choose_profile("auto")
     assert profile == ("paper" if runner.has_gpu() else "cpu" if "cpu" in runner.profiles() else "quick")
