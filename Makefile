@@ -10,6 +10,8 @@ RESULTS ?= results
 NB_TIMEOUT ?= 36000
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
 NAMES := $(notdir $(NOTEBOOKS:.py=))
+# The notebook names in a given order of their numbers (e.g. 05 07 02), any not named last: the longest first.
+in_order = $(foreach n,$(1),$(filter $(n)_%,$(NAMES))) $(filter-out $(foreach n,$(1),$(n)_%),$(NAMES))
 TEST_RESULTS := $(abspath build/test-results)
 # Paper images: upstream by default; a local mirror folder beside the checkout is used when present.
 ifneq ($(wildcard ../shared/data/SHA256SUMS),)
@@ -43,8 +45,7 @@ data: setup
 # from the cache. `make reproduce-NAME` runs one notebook.
 JOBS ?= 2
 REPRODUCE_ORDER := 05 07 02 01 06 03 04
-REPRODUCE_NAMES := $(foreach n,$(REPRODUCE_ORDER),$(filter $(n)_%,$(NAMES))) \
-	$(filter-out $(foreach n,$(REPRODUCE_ORDER),$(n)_%),$(NAMES))
+REPRODUCE_NAMES := $(call in_order,$(REPRODUCE_ORDER))
 reproduce-plan: setup
 	@$(PY) scripts/run_notebook.py --plan --jobs $(JOBS) --profile $(PROFILE) --results $(RESULTS) $(NOTEBOOKS)
 
@@ -65,8 +66,7 @@ unit: setup
 # notebook), so neither worker is left alone at the end.
 NBVAL_JOBS ?= 2
 NBVAL_ORDER := 02 05 01 03 04 06 07
-NBVAL_NOTEBOOKS := $(foreach n,$(NBVAL_ORDER),$(wildcard notebooks/$(n)_*.ipynb)) \
-	$(filter-out $(foreach n,$(NBVAL_ORDER),notebooks/$(n)_%),$(wildcard notebooks/[0-9]*.ipynb))
+NBVAL_NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .ipynb,$(call in_order,$(NBVAL_ORDER))))
 NBVAL_THREADS := $(shell n=$$(($$(nproc) / $(NBVAL_JOBS))); echo $$(( n > 0 ? n : 1 )))
 nbval: data
 	rm -rf $(TEST_RESULTS)
