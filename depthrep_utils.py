@@ -10,7 +10,8 @@ Where each thing is computed, one file per concern:
     depthrep/metrics.py    m_g, m_s, m_i (eqs. 6-10); spectral measures of images and kernels
     depthrep/plots.py      image grids (runs that missed their embedding marked in red)
     depthrep/results.py    results files, the code-keyed cache, safe loading, file locks
-    depthrep/claims.py     the claims record (results/claims.json, claims.md)
+    depthrep/checks.py     the judging: each claim's effect, its floor, below scale and no signal
+    depthrep/claims.py     the claims record (results/claims.json, claims.md) and the verdict rule
     depthrep/explorer.py   the interactive explorer widget
     depthrep/experiments.py  what notebooks repeat: one layer's cached run keyed by its arguments
     depthrep/mlp.py        MLP linear algebra: exact inverse, Jacobian rank (section 4)
@@ -20,11 +21,15 @@ from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
                              ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
                              read_image, replicate_image)
-from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, SATURATED, VERDICT_RULE, Claims, check_claim,
+from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, SATURATED, depth_needs_more_iterations,
+                             depth_rank_correlation, depth_trend, depth_trends, exponential_decay, iterations_to_reach,
+                             late_trend, no_signal, non_unique, plateau_while_falling, relative_gap, spread_floor,
+                             stall_effect, start_distance_ratio, too_short)
+from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claims, check_claim,
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
-                             start_distance_ratio, unmatched_runs)
+                             unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import fingerprint, layer_run, layer_run_config, non_unique, run_line, seed_spread
+from depthrep.experiments import fingerprint, layer_run, layer_run_config, run_line, seed_spread
 from depthrep.explorer import Explorer
 from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, UPDATE_RULES, FourierImage, Inversion, blur3x3,
                                 blur_share, gaussian_kernel3, grid_around, invert, line_search, paper_blur_sigmas,
@@ -32,12 +37,10 @@ from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, UPDATE_RUL
                                 visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
                              fold_batchnorm, layer_names, relative_layers, truncate)
-from depthrep.metrics import (SHIFTS, depth_needs_more_iterations, depth_rank_correlation, distances,
-                              embedding_distance, exponential_decay, input_distance, iterations_to_reach,
-                              kernel_concentration, late_trend, plateau_while_falling, shifted_input,
-                              spectral_slope, stall_effect)
+from depthrep.metrics import (SHIFTS, distances, embedding_distance, input_distance, kernel_concentration,
+                              shifted_input, spectral_slope)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
-from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize,
+from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize, kaiming_init,
                              load_beyond_cnn, load_efficientnet_lite0, load_resnet, load_trained, make_mlp,
                              trained_weights_cached)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise

@@ -5,57 +5,63 @@ import json
 import time
 from typing import Any, Mapping
 
+from depthrep.checks import NO_SIGNAL, SATURATED, no_signal, start_distance_ratio
 from depthrep.results import jsonable, locked, results_root, write_text
 
 
 CLAIM_STATUSES = ("holds", "does not hold", "inconclusive", "below scale", "not measured")
 MIN_REPLICATES = 3
-SATURATED = 0.9  # m_i / ||a_0 - a|| above this in every compared run: the runs stayed near their start
 VERDICT_RULE = f"""\
-Each claim's status comes from one rule, applied in this order (`depthrep/claims.py`, `check_claim`):
+Each claim's status comes from one rule, applied in this order (`depthrep/claims.py`, `check_claim`; each
+claim's effect and floor: `depthrep/checks.py`):
 1. **not measured**: the inputs are missing (weights unavailable offline), with the reason.
 2. **inconclusive**: a compared run missed its embedding (m_g >= m_s, or diverged): it says something about
    the optimiser, not about what the layer keeps.
-3. **below scale**: this profile's budget cannot test the statement; the reason names what it would need.
-4. **inconclusive**: every compared run ended above {SATURATED} of its start distance (m_i / ||a_0 - a||): the
-   comparison measures how far each run wandered from a_0, not what the layers keep (saturated).
-5. With replicates (the statement's effect size in each independent draw of seed or image, signed so that
-   > 0 is the paper's direction): **holds** if every replicate agrees, **does not hold** if none does,
-   **inconclusive** if they disagree or there are fewer than {MIN_REPLICATES}. Without replicates (a measured boolean):
-   holds or does not hold, unless it rests on fewer than {MIN_REPLICATES} draws of a random model or start
-   (inconclusive, with what it measured).
+3. **inconclusive**: a compared run's layer carries no signal (m_s below {NO_SIGNAL:g} of ||O_l(a)||, or ||O_l(a)||
+   below {NO_SIGNAL:g} of ||a||): any image "matches" it, so its m_i says nothing about the layer.
+4. **below scale**: this profile's budget is shorter than the statement needs, whichever way the run points;
+   the reason names what it would need.
+5. **inconclusive**: a run on the decisive side of a comparison (the one the paper says is closer to the target)
+   ended above {SATURATED} of its start distance (m_i / ||a_0 - a||): the comparison measures how far each run
+   wandered from a_0, not what the layers keep (saturated).
+6. With replicates (the statement's effect in each independent draw of seed or image, signed so that > 0 is the
+   paper's direction, and the smallest effect the check counts, its floor > 0): a replicate is in the paper's
+   direction when its effect is at least the floor, reversed when at most minus the floor, else no effect.
+   **holds** if every replicate is in the paper's direction, **does not hold** if none is, **inconclusive** if
+   they disagree or there are fewer than {MIN_REPLICATES}. Without replicates (a measured boolean): holds or does
+   not hold, unless it rests on fewer than {MIN_REPLICATES} draws of a random model or start (inconclusive, with
+   what it measured).
 """
 
 
-def start_distance_ratio(run: Mapping) -> float | None:
-    """m_i / ||a_0 - a||: where the run ended between the target (0) and its start (1); None without history."""
-    history = run.get("history") or {}
-    start = history.get("m_i")
-    if start is None or len(start) == 0 or not float(start[0]) > 0:
-        return None
-    return float(run["m_i"]) / float(start[0])
-
-
-def saturation(runs: Mapping[str, Mapping]) -> dict:
-    """The compared runs' m_i / ||a_0 - a|| (those with a recorded history): min and max, and whether every one
-    is above ``SATURATED``."""
-    ratios = [r for r in (start_distance_ratio(run) for run in runs.values()) if r is not None]
+def saturation(decisive: Mapping[str, Mapping]) -> dict:
+    """The decisive runs' m_i / ||a_0 - a|| (those with a recorded history), each, and which of them ended
+    above ``SATURATED`` (any one makes the comparison measure how far the runs wandered from a_0)."""
+    ratios = {label: r for label, r in ((label, start_distance_ratio(run)) for label, run in decisive.items())
+              if r is not None}
     if not ratios:
         return {}
-    return {"m_i / ||a_0 - a|| min, max": [min(ratios), max(ratios)],
-            "saturated": len(ratios) == len(runs) and min(ratios) > SATURATED}
+    return {"m_i / ||a_0 - a|| per decisive run": ratios,
+            "saturated": [label for label, r in ratios.items() if r > SATURATED]}
 
 
-def replicate_verdict(effects: Mapping[str, float]) -> tuple[bool | None, str, dict]:
-    """The verdict rule's step 5 on replicates: ``(holds, why, numbers)``. ``effects`` maps each replicate's
-    label to the statement's effect size there, signed so that > 0 is the paper's direction. holds: every
-    replicate > 0 (and at least ``MIN_REPLICATES``); does not hold: none; otherwise None with the reason."""
+def replicate_verdict(effects: Mapping[str, float], floor: float) -> tuple[bool | None, str, dict]:
+    """The verdict rule's step 6 on replicates: ``(holds, why, numbers)``. ``effects`` maps each replicate's
+    label to the statement's effect there, signed so that > 0 is the paper's direction; ``floor`` (> 0) is the
+    smallest effect counted. holds: every replicate >= floor (and at least ``MIN_REPLICATES``); does not
+    hold: none; otherwise None with the reason."""
+    if not floor > 0:
+        raise ValueError(f"The floor is the smallest effect a check counts and must be > 0, got {floor!r}: an "
+                         f"effect of exactly 0 is no effect.")
     values = [float(v) for v in effects.values()]
-    agree = sum(v > 0 for v in values)
+    agree = sum(v >= floor for v in values)
+    reverse = sum(v <= -floor for v in values)
     ordered = sorted(values)
     numbers = {"effect per replicate": {str(k): float(v) for k, v in effects.items()},
                "effect min, median, max": [ordered[0], ordered[len(ordered) // 2], ordered[-1]] if values else [],
-               "replicates in the paper's direction": f"{agree} of {len(values)}"}
+               "smallest effect counted": float(floor),
+               "replicates in the paper's direction, reversed, no effect":
+                   f"{agree}, {reverse}, {len(values) - agree - reverse} of {len(values)}"}
     if len(values) < MIN_REPLICATES:
         return None, (f"{len(values)} replicate(s): the verdict rule needs {MIN_REPLICATES} independent draws "
                       f"(seeds or images)"), numbers
@@ -104,23 +110,27 @@ def record_claim(claim: str, text: str, figure: str, profile: str, model: str, i
 def check_claim(claim: str, text: str, figure: str, profile: str, model: str, image: str, sizes: str,
                 numbers: dict, holds: bool | None = None, why: str = "", runs: Mapping[str, Mapping] | None = None,
                 below_scale: str = "", effects: Mapping[str, float] | None = None, effect: str = "",
-                replicates: int = 0) -> bool | None:
+                replicates: int = 0, floor: float | None = None,
+                decisive: Mapping[str, Mapping] | None = None) -> bool | None:
     """Record a measured claim by the verdict rule (top of this module) and print its row; returns True (holds),
     False (does not hold) or None (inconclusive, below scale).
 
-    ``runs`` (label -> a result with m_g, m_s and, for the saturation test, m_i and its history) are the
-    generated images the claim compares; ``below_scale`` is what the statement would need that this budget
-    lacks (e.g. "m_i is still falling at the last of 400 steps"). Give either ``holds`` (the measured boolean;
-    ``replicates``: how many independent random draws it rests on, 0 when it is no draw of a random model)
-    or ``effects`` (label -> effect size per replicate, > 0 in the paper's direction; ``effect`` says what it
-    is), never both."""
+    ``runs`` (label -> a result with m_g, m_s and, for the no-signal test, ``embedding_norm`` and
+    ``input_norm``) are the generated images the claim compares; ``decisive`` (label -> a result with m_i and its
+    history) those on the side the paper says is closer to the target, for the saturation test;
+    ``below_scale`` is what the statement would need that this budget lacks. Give either ``holds`` (the
+    measured boolean; ``replicates``: how many independent random draws it rests on, 0 when it is no draw of a
+    random model) or ``effects`` (label -> effect per replicate, > 0 in the paper's direction; ``effect`` says
+    what it is; ``floor``: the smallest effect counted, > 0), never both."""
     if (holds is None) == (effects is None):
         raise ValueError(f"{claim}: give either holds (a measured boolean) or effects (per replicate), not both.")
+    if effects is not None and floor is None:
+        raise ValueError(f"{claim}: effects need the smallest effect the check counts (floor=...).")
     numbers = dict(numbers)
-    sat = saturation(runs or {})
+    sat = saturation(decisive or {})
     numbers.update({k: v for k, v in sat.items() if k != "saturated"})
     if effects is not None:
-        holds, rule_why, rule_numbers = replicate_verdict(effects)
+        holds, rule_why, rule_numbers = replicate_verdict(effects, floor)
         numbers.update({"effect": effect, **rule_numbers} if effect else rule_numbers)
     elif 0 < replicates < MIN_REPLICATES:
         numbers["replicates"] = replicates
@@ -131,19 +141,27 @@ def check_claim(claim: str, text: str, figure: str, profile: str, model: str, im
             numbers["replicates"] = replicates
         rule_why = ""
     missed = unmatched_runs(runs or {})
+    silent = [f"{label} ({reason})" for label, reason in ((k, no_signal(r)) for k, r in (runs or {}).items())
+              if reason]
+    then = f". {why}" if why else ""
     if missed:
         status = "inconclusive"
         why = (f"did not converge: {len(missed)} of {len(runs)} compared runs missed the embedding: "
-               + "; ".join(missed) + (f". {why}" if why else ""))
+               + "; ".join(missed) + then)
+    elif silent:
+        status = "inconclusive"
+        why = (f"no signal: {len(silent)} of {len(runs)} compared runs are at a layer whose embedding does not "
+               f"carry the input: " + "; ".join(silent) + then)
     elif below_scale:
-        status, why = "below scale", below_scale + (f". {why}" if why else "")
+        status, why = "below scale", below_scale + then
     elif sat.get("saturated"):
         status = "inconclusive"
-        why = (f"saturated: every compared run ended above {SATURATED} of its start distance (m_i / ||a_0 - a|| "
-               f"{sat['m_i / ||a_0 - a|| min, max'][0]:.3g} to {sat['m_i / ||a_0 - a|| min, max'][1]:.3g}): the "
-               f"comparison measures how far each run wandered from a_0" + (f". {why}" if why else ""))
+        why = (f"saturated: {len(sat['saturated'])} run(s) on the decisive side ended above {SATURATED} of their "
+               f"start distance (m_i / ||a_0 - a||): " + ", ".join(
+                   f"{k} {sat['m_i / ||a_0 - a|| per decisive run'][k]:.3g}" for k in sat["saturated"])
+               + "; the comparison measures how far each run wandered from a_0" + then)
     elif holds is None:
-        status, why = "inconclusive", rule_why + (f". {why}" if why else "")
+        status, why = "inconclusive", rule_why + then
     else:
         status = "holds" if holds else "does not hold"
     row = record_claim(claim, text, figure, profile, model, image, sizes, numbers, status, why)
@@ -185,7 +203,8 @@ class Claims:
     """The claims of one notebook run, made once with what every row shares (profile, image, sizes).
 
     ``check`` records a measured verdict by the verdict rule and returns it (``check_claim``: ``runs``, the
-    generated images it compares; ``below_scale``; ``effects`` per replicate or ``holds``);
+    generated images it compares; ``decisive``, those the paper says are closer; ``below_scale``; ``effects``
+    per replicate with their ``floor``, or ``holds``);
     ``not_measured`` records a claim that could not be measured, with the reason; ``claims[claim_id]`` is the
     verdict recorded in this run (True: holds, False: does not hold, None: inconclusive, below scale or not
     measured), so each claim id is written once.
@@ -197,9 +216,11 @@ class Claims:
 
     def check(self, claim: str, text: str, figure: str, model: str, numbers: dict, holds: bool | None = None,
               why: str = "", runs: Mapping[str, Mapping] | None = None, below_scale: str = "",
-              effects: Mapping[str, float] | None = None, effect: str = "", replicates: int = 0) -> bool | None:
+              effects: Mapping[str, float] | None = None, effect: str = "", replicates: int = 0,
+              floor: float | None = None, decisive: Mapping[str, Mapping] | None = None) -> bool | None:
         self.verdicts[claim] = check_claim(claim, text, figure, self.profile, model, self.image, self.sizes,
-                                           numbers, holds, why, runs, below_scale, effects, effect, replicates)
+                                           numbers, holds, why, runs, below_scale, effects, effect, replicates,
+                                           floor, decisive)
         return self.verdicts[claim]
 
     def not_measured(self, claim: str, text: str, figure: str, model: str, why: str) -> None:
@@ -209,3 +230,18 @@ class Claims:
 
     def __getitem__(self, claim: str) -> bool | None:
         return self.verdicts[claim]
+
+    def row(self, claim: str) -> dict:
+        """The row recorded for ``claim`` in this run (status, numbers with the effect per replicate, why)."""
+        if claim not in self.verdicts:
+            raise KeyError(f"{claim} was not recorded in this run.")
+        rows = json.loads((results_root() / "claims.json").read_text())
+        return next(r for r in rows if (r["claim"], r["profile"]) == (claim, self.profile))
+
+    def status(self, claim: str) -> str:
+        """The status recorded for ``claim`` in this run (one of ``CLAIM_STATUSES``)."""
+        return self.row(claim)["status"]
+
+    def effects(self, claim: str) -> list[float]:
+        """The effect per replicate recorded for ``claim`` in this run (> 0: the paper's direction)."""
+        return list(self.row(claim)["numbers"]["effect per replicate"].values())

@@ -1,5 +1,5 @@
 """What the notebooks repeat: one layer's cached visualization keyed by its own arguments, its summary line,
-and Fig. S1's measurement of non-uniqueness from several starts."""
+and Fig. S1's measurement of non-uniqueness from several starts (judged by ``checks.non_unique``)."""
 from __future__ import annotations
 
 import hashlib
@@ -88,13 +88,3 @@ def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size:
             "||a - a'||": float(input_distance(shifted, target)[0]),
             "m_s": float(distances(model_l, target, gen[:1], sigma=shift_sigma, seed=shift_seed)["m_s"][0]),
             "m_g per seed": [float(m) for m in run.m_g], "images": run.images, "step size": float(step_size)}
-
-
-def non_unique(spread: dict) -> bool:
-    """Fig. S1's criterion on a ``seed_spread``: the generated images lie farther apart than their start images
-    (and than a' from a), while their embeddings lie closer together than m_s. The start images are already
-    far apart, so only a_g pairs farther apart than their starts show that the layer let the optimisation make
-    them different; an invertible layer would pull them together."""
-    return (min(spread["pairwise input distance"]) > max(max(spread["pairwise start distance"]),
-                                                         spread["||a - a'||"])
-            and max(spread["pairwise embedding distance"]) < spread["m_s"])

@@ -486,14 +486,19 @@ def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: i
                     blur: bool, decay_to: float | None = 0.0, seed: int = 0, shift_sigma: float = 1 / 20,
                     normalize: bool = False, **invert_kwargs: Any) -> dict:
     """Representation visualization at one layer: ``search_invert`` over ``step_sizes``, every run ``steps``
-    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, the chosen step size,
+    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, ||O_l(a)|| and ||a||
+    (``embedding_norm``, ``input_norm``: whether the layer carries a signal, ``checks.no_signal``), the chosen step size,
     the search table, the recorded history, the wall time of the whole search and its number of runs."""
     model_l = truncate(model, layer, normalize=normalize)
     t0 = time.perf_counter()
     run, table = search_invert(model_l, target, step_sizes, steps, blur=blur, decay_to=decay_to, seed=seed,
                                **invert_kwargs)
     d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
+    with torch.no_grad():
+        device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
+        embedding_norm = float(model_l(target.to(device)).double().norm())
     return dict(layer=layer, step_size=float(run.step_size[0]), search=table, image=run.images[0],
                 m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
+                embedding_norm=embedding_norm, input_norm=float(target.double().norm()),
                 diverged=bool(run.diverged[0]), steps=run.steps, history={k: v[:, 0] for k, v in run.history.items()},
                 seconds=time.perf_counter() - t0, runs=len(table))

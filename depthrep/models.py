@@ -104,7 +104,23 @@ def _torchvision_trained(builder, weights_name: str, builder_name: str, **kwargs
 BEYOND_CNN = ("GoogLeNet", "ViT", "Mixer")
 
 
-def load_beyond_cnn(arch: str, trained: bool = False, seed: int = 0, size: int = 224, small: bool = False) -> nn.Module:
+def kaiming_init(model: nn.Module) -> nn.Module:
+    """Re-draw every convolution as torchvision's ResNets draw theirs (Kaiming normal, fan out, ReLU gain) and
+    set BatchNorm to the identity, in place: a scale-preserving initialisation. GoogLeNet's own (truncated
+    normal, std 0.01) shrinks the signal by orders of magnitude per layer, so that its untrained deep layers are
+    numerically zero (||O_l(a)|| ~ 1e-11 at 4/4) and carry no information about the input."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight), nn.init.zeros_(m.bias)
+    return model
+
+
+def load_beyond_cnn(arch: str, trained: bool = False, seed: int = 0, size: int = 224, small: bool = False,
+                    init: str = "library") -> nn.Module:
     """The models of notebook 06: GoogLeNet (torchvision), a vision transformer (torchvision) and an MLP-Mixer
     (timm; torchvision has none), untrained (seeded default init) or ImageNet-trained.
 
@@ -112,12 +128,15 @@ def load_beyond_cnn(arch: str, trained: bool = False, seed: int = 0, size: int =
     px (no published weights exist for these); else the standard ViT-B/16 and Mixer-B/16 (``size`` a multiple
     of 16; ImageNet weights at 224). GoogLeNet is the standard one either way. Trained weights come from
     torchvision's cache (GoogLeNet, ViT-B/16) or timm's Hugging Face cache (Mixer-B/16);
-    ``WeightsUnavailableError`` says how to get them.
+    ``WeightsUnavailableError`` says how to get them. ``init="kaiming"`` re-draws an untrained GoogLeNet's
+    convolutions scale-preservingly (``kaiming_init``); "library" keeps torchvision's.
     """
     import torchvision
 
     if arch not in BEYOND_CNN:
         raise ValueError(f"arch must be one of {BEYOND_CNN}, got {arch!r}.")
+    if init not in ("library", "kaiming"):
+        raise ValueError(f"init must be 'library' or 'kaiming', got {init!r}.")
     if trained and small and arch != "GoogLeNet":
         raise WeightsUnavailableError(f"No ImageNet weights exist for the small {arch} of the quick profile; the "
                                       f"paper profile uses the standard {arch}-B/16.")
@@ -125,7 +144,8 @@ def load_beyond_cnn(arch: str, trained: bool = False, seed: int = 0, size: int =
     if arch == "GoogLeNet":
         if trained:
             return _torchvision_trained(torchvision.models.googlenet, "GoogLeNet_Weights.IMAGENET1K_V1", "googlenet")
-        return freeze(torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True))
+        model = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True)
+        return freeze(kaiming_init(model) if init == "kaiming" else model)
     if arch == "ViT":
         if small:
             return freeze(torchvision.models.VisionTransformer(image_size=size, patch_size=8, num_layers=4,

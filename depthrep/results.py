@@ -91,7 +91,7 @@ def save_fig(fig: Any, notebook: str, name: str, dpi: int = 110) -> Path:
 # Modules that only judge, draw or display what was computed: left out of ``code_version``, so that a changed
 # claim rule or figure does not recompute an hour of inversions. No other module imports them
 # (tests/test_results.py checks it), so no cached computation can run their code.
-PRESENTATION_MODULES = ("claims.py", "explorer.py", "plots.py")
+PRESENTATION_MODULES = ("checks.py", "claims.py", "explorer.py", "plots.py")
 
 
 @functools.lru_cache(maxsize=None)

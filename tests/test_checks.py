@@ -1,9 +1,17 @@
-"""The notebooks' curve checks (Fig. 4, 5, 7, 8) on synthetic runs: each passes a curve shaped as the paper
-says and fails the same curve with the statement's direction reversed."""
+"""The judging (depthrep/checks.py and the verdict rule in depthrep/claims.py) on synthetic numbers. Every check
+in four families: the paper's direction (holds); no effect: flat, tied, shuffled, within noise (never holds);
+the reverse (does not hold); no signal, saturation or too short a run (inconclusive, below scale). Also the
+boundaries a wrong program would move (an effect of exactly 0, m_g == m_s, the shift's sigma, ...)."""
+import inspect
+import itertools
+import json
+
 import numpy as np
 import pytest
+import torch
 
 import depthrep_utils as du
+from depthrep import checks
 
 STEPS = np.arange(0, 5001, 25)
 M_G = 25.0 * np.exp(-STEPS / 1500)  # exponential decay, 28-fold over the run
@@ -71,3 +79,199 @@ def test_fig8_more_iterations_with_depth_and_its_reversals():
     assert not never["holds"] and never["never reached"] == [8]
     flat = du.depth_needs_more_iterations(depths, worse, [800, 800, 800, 800])  # deeper needs no more
     assert not flat["holds"]
+
+
+# ---- the verdict rule: floors, boundaries, saturation on the decisive side, no signal, budgets ----
+
+KW = dict(text="t", figure="f", profile="quick", model="m", image="i", sizes="s", numbers={})
+
+
+def status(results, claim):
+    return {r["claim"]: r for r in json.loads((results / "claims.json").read_text())}[claim]
+
+
+def judge(results, effects, floor, **extra):
+    du.check_claim("c", effects=effects, floor=floor, **KW, **extra)
+    return status(results, "c")
+
+
+def run(m_i=10.0, start=50.0, m_g=1.0, m_s=2.0, **extra):
+    return dict(m_g=m_g, m_s=m_s, m_i=m_i, history={"m_i": [start]}, **extra)
+
+
+def test_rule_four_families_and_its_boundaries(results):
+    three = lambda v: {f"seed {k}": x for k, x in enumerate(v)}  # noqa: E731
+    assert judge(results, three([3.1, 2.9, 0.4]), 0.1)["status"] == "holds"
+    row = status(results, "c")
+    assert row["numbers"]["effect min, median, max"] == [0.4, 2.9, 3.1]
+    assert row["numbers"]["replicates in the paper's direction, reversed, no effect"] == "3, 0, 0 of 3"
+    assert judge(results, three([-3.1, -2.9, -0.4]), 0.1)["status"] == "does not hold"  # reverse
+    assert judge(results, three([0.0, 0.0, 0.0]), 0.1)["status"] == "does not hold"  # no effect: flat
+    assert judge(results, three([0.05, -0.05, 0.09]), 0.1)["status"] == "does not hold"  # within the floor
+    assert judge(results, three([1.0, 1.0, -1.0]), 0.1)["status"] == "inconclusive"  # disagree
+    assert judge(results, three([1.0, 1.0]), 0.1)["status"] == "inconclusive"  # too few
+    # Boundaries: the floor itself counts, an effect of exactly 0 never does, and a floor of 0 is refused.
+    assert judge(results, three([0.1, 0.1, 0.1]), 0.1)["status"] == "holds"
+    assert judge(results, three([0.1, 0.1, 0.0999]), 0.1)["status"] == "inconclusive"
+    assert judge(results, three([1e-12, 1e-12, 1e-12]), 1e-9)["status"] == "does not hold"
+    with pytest.raises(ValueError, match="> 0"):
+        du.check_claim("c", effects=three([1.0, 1.0, 1.0]), floor=0.0, **KW)
+    with pytest.raises(ValueError, match="floor"):
+        du.check_claim("c", effects=three([1.0, 1.0, 1.0]), **KW)
+    for holds in (True, False):  # a boolean on one random draw is inconclusive whatever it says
+        du.check_claim("one", holds=holds, replicates=1, **KW)
+        assert status(results, "one")["status"] == "inconclusive"
+    with pytest.raises(ValueError, match="either"):
+        du.check_claim("both", holds=True, effects=three([1, 1, 1]), floor=0.1, **KW)
+
+
+def test_matched_needs_m_g_strictly_below_m_s():
+    assert du.matched(dict(m_g=1.0, m_s=2.0)) and not du.matched(dict(m_g=2.0, m_s=2.0))
+    assert not du.matched(dict(m_g=1.0, m_s=2.0, diverged=True))
+
+
+def test_saturation_on_the_decisive_side_is_enough(results):
+    """One run on the decisive side (the side the paper says is closer) ending near its start makes the
+    comparison measure wandering, even when other runs (a stem at 0.001 of its start) ended close."""
+    effects = {"a": 1.0, "b": 1.0, "c": 1.0}
+    stem, near = run(m_i=0.05), run(m_i=47.0)  # ratios 0.001 and 0.94
+    row = judge(results, effects, 0.5, runs={"stem": stem, "conv4": near}, decisive={"stem": stem, "conv4": near})
+    assert row["status"] == "inconclusive" and row["why"].startswith("saturated") and "conv4 0.94" in row["why"]
+    assert row["numbers"]["m_i / ||a_0 - a|| per decisive run"] == {"stem": 0.001, "conv4": 0.94}
+    assert judge(results, effects, 0.5, runs={"conv5": near}, decisive={"conv4": run(m_i=30.0)})["status"] == "holds"
+    edge = run(m_i=45.0)  # exactly 0.9: not above
+    assert judge(results, effects, 0.5, decisive={"x": edge})["status"] == "holds"
+
+
+def test_a_layer_without_signal_is_inconclusive(results):
+    """GoogLeNet's untrained last block under torchvision's init: ||O(a)|| ~ 1e-11 for ||a|| ~ 40; any image
+    "matches" it. Also an embedding that does not depend on the input (m_s ~ 0 beside a large ||O(a)||)."""
+    effects = {"a": 1.0, "b": 1.0, "c": 1.0}
+    vanished = run(m_g=1e-12, m_s=3.9e-12, embedding_norm=1e-11, input_norm=40.0)
+    constant = run(m_g=0.0, m_s=1e-9, embedding_norm=50.0, input_norm=40.0)
+    alive = run(embedding_norm=50.0, input_norm=40.0)
+    assert checks.no_signal(vanished).startswith("||O(a)||") and checks.no_signal(constant).startswith("m_s")
+    assert checks.no_signal(alive) == "" and checks.no_signal(dict(m_s=1.0)) == ""
+    for dead in (vanished, constant):
+        row = judge(results, effects, 0.5, runs={"4/4": dead, "1/4": alive})
+        assert row["status"] == "inconclusive" and row["why"].startswith("no signal")
+    assert judge(results, effects, 0.5, runs={"1/4": alive})["status"] == "holds"
+
+
+def test_a_short_run_is_below_scale_whichever_way_it_points(results):
+    short = checks.too_short(400, 5000, "the conv5 curves")
+    assert "400 steps" in short and "5000" in short and checks.too_short(5000, 5000, "x") == ""
+    for sign in (1, -1):
+        row = judge(results, {"a": sign, "b": sign, "c": sign}, 0.5, below_scale=short)
+        assert row["status"] == "below scale"
+    assert judge(results, {"a": 1, "b": 1, "c": 1}, 0.5, below_scale="")["status"] == "holds"
+
+
+# ---- depth trends ----
+
+def trend_status(results, profiles):
+    effects = {f"r{k}": checks.depth_trend(p)["effect"] for k, p in enumerate(profiles)}
+    return judge(results, effects, checks.MIN_RHO)["status"]
+
+
+def test_depth_trend_four_families(results):
+    grows = [[0.04, 20, 30, 40, 50], [0.05, 22, 29, 41, 48], [0.03, 18, 31, 39, 52]]
+    assert trend_status(results, grows) == "holds"
+    assert trend_status(results, [[0.04, 40, 40, 40, 40]] * 3) == "does not hold"  # flat after the stem
+    assert trend_status(results, [[0.04, 40, 38, 41, 39]] * 3) == "does not hold"  # shuffled
+    assert trend_status(results, [[0.04, 40, 40.5, 40.8, 41.0]] * 3) == "does not hold"  # a 2.5% rise: noise
+    assert trend_status(results, [p[:1] + p[1:][::-1] for p in grows]) == "does not hold"  # reversed
+    t = checks.depth_trend([0.04, 40, 40, 40, 40])
+    assert t["rho over the judged layers"] == 0.0 and t["effect"] == 0.0 and t["stem m_i"] == [0.04]
+    with pytest.raises(ValueError, match="3 layers"):
+        checks.depth_trend([1.0, 2.0, 3.0])
+
+
+def test_depth_trend_stops_at_the_first_saturated_layer(results):
+    """conv4's run ended at 0.95 of its start: conv2 < conv3 < conv4 is judged, conv4 vs conv5 is not (both
+    wandered); with conv2 itself saturated nothing can be judged and the claim is inconclusive."""
+    def layer_runs(m_i, ratios):
+        return {l: run(m_i=m, start=m / r) for l, m, r in zip(("conv1", "conv2", "conv3", "conv4", "conv5"), m_i,
+                                                              ratios)}
+    layers = ["conv1", "conv2", "conv3", "conv4", "conv5"]
+    late = layer_runs([0.04, 20, 30, 47.5, 47.0], [0.001, 0.4, 0.6, 0.95, 0.94])  # conv5 below conv4: wander
+    d = checks.depth_trends({f"r{k}": late for k in range(3)}, layers)
+    assert d["trends"]["r0"]["judged"] == 3 and d["effects"]["r0"] == 1.0
+    assert set(d["decisive"]) == {f"r{k} {l}" for k in range(3) for l in ("conv2", "conv3")}
+    assert judge(results, d["effects"], checks.MIN_RHO, decisive=d["decisive"])["status"] == "holds"
+    early = layer_runs([0.04, 47, 48, 49, 50], [0.001, 0.94, 0.96, 0.98, 0.99])
+    d = checks.depth_trends({f"r{k}": early for k in range(3)}, layers)
+    assert d["trends"]["r0"]["judged"] == 1 and d["effects"]["r0"] == 0.0 and "r0 conv2" in d["decisive"]
+    row = judge(results, d["effects"], checks.MIN_RHO, decisive=d["decisive"])
+    assert row["status"] == "inconclusive" and row["why"].startswith("saturated")
+
+
+def test_depth_trend_admits_one_adjacent_swap_and_nothing_looser():
+    """Of the 24 orders of four deeper layers (a 50% rise), the check counts the growing one and the three with
+    one adjacent pair swapped; any other order, and the stem alone being smallest, is not growth."""
+    values = [20.0, 25.0, 27.0, 30.0]
+    admitted = [p for p in itertools.permutations(values)
+                if checks.depth_trend([0.04, *p])["effect"] >= checks.MIN_RHO]
+    assert len(admitted) == 4 and tuple(values) in admitted
+
+
+def test_rank_correlation_ties_get_average_ranks():
+    assert du.depth_rank_correlation([1, 2, 3, 4, 5]) == 1.0 and du.depth_rank_correlation([5, 4, 3, 2, 1]) == -1.0
+    assert du.depth_rank_correlation([1, 2, 3, 5, 4]) == 0.9  # exact without ties
+    assert du.depth_rank_correlation([3, 3, 3, 3]) == 0.0
+    assert du.depth_rank_correlation([1, 2, 2, 3]) == pytest.approx(0.9486832980505138)  # scipy's spearmanr
+    assert du.depth_rank_correlation([40, 40, 40, 40, 0.04][::-1]) < 1.0  # the old ordered-ties bug scored 1.0
+
+
+def test_spread_floor_and_relative_gap():
+    assert checks.relative_gap(46.0, 50.0) == pytest.approx(0.08) and checks.relative_gap(50.0, 46.0) < 0
+    assert checks.spread_floor([46.1, 47.9, 45.9], 0.02) == pytest.approx(1.0 / 46.633, rel=1e-3)
+    assert checks.spread_floor([40.0, 40.1, 40.0], 0.02) == 0.02 and checks.spread_floor([40.0], 0.05) == 0.05
+
+
+# ---- measures whose constants a wrong program would move ----
+
+def test_shift_sigma_defaults_are_the_papers_text():
+    for fn, name in ((du.distances, "sigma"), (du.shifted_input, "sigma"), (du.visualize_layer, "shift_sigma"),
+                     (du.seed_spread, "shift_sigma")):
+        assert inspect.signature(fn).parameters[name].default == 1 / 20, fn.__name__
+
+
+def test_spectral_slope_of_a_power_law_image():
+    """An image with power ~ 1/f^2 (natural images) has slope -2; white noise 0."""
+    gen = torch.Generator().manual_seed(0)
+    n = 128
+    f = torch.sqrt(torch.fft.fftfreq(n)[:, None] ** 2 + torch.fft.fftfreq(n)[None, :] ** 2)
+    f[0, 0] = 1.0
+    phase = torch.exp(2j * torch.pi * torch.rand(3, n, n, generator=gen))
+    img = torch.fft.ifft2(phase / f).real  # amplitude 1/f: power 1/f^2
+    assert du.spectral_slope(img) == pytest.approx(-2.0, abs=0.3)
+    assert du.spectral_slope(torch.randn(3, n, n, generator=gen)) == pytest.approx(0.0, abs=0.3)
+
+
+def test_jacobian_rank_keeps_a_direction_at_1e_9_and_drops_one_at_1e_11():
+    q, _ = torch.linalg.qr(torch.randn(6, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    for small, rank in ((1e-9, 6), (1e-11, 5)):
+        layer = torch.nn.Linear(6, 6, bias=False).double()
+        with torch.no_grad():
+            layer.weight.copy_(q @ torch.diag(torch.tensor([1.0, 0.8, 0.5, 0.3, 0.1, small], dtype=torch.float64)) @ q.T)
+        assert du.jacobian_rank(torch.nn.Sequential(torch.nn.Flatten(0), layer), torch.rand(6)) == rank
+
+
+def test_seed_spread_pairs_distinct_seeds():
+    model = du.make_mlp([12, 24], seed=0)
+    target = torch.rand(1, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    sp = du.seed_spread(model, target, 5, 0.01, [0, 1, 2])
+    starts = [du.start_image(target.shape, s) for s in (0, 1, 2)]
+    expected = [float((starts[i] - starts[j]).norm()) for i, j in ((0, 1), (0, 2), (1, 2))]
+    assert sp["pairwise start distance"] == pytest.approx(expected) and min(expected) > 0
+    assert len(sp["pairwise input distance"]) == 3 and min(sp["pairwise input distance"]) > 0
+    assert len(sp["m_g per seed"]) == 3
+
+
+def test_noise_model_learns_its_labelled_images(results):
+    """Labels follow their images through each shuffled batch: a ResNet18 memorises 16 noise images (labels
+    paired with the wrong images would leave it near chance, 1/4)."""
+    _, log = du.train_on_noise(depth=18, n_images=16, size=16, n_classes=4, epochs=30, batch=8, lr=1e-3, seed=0,
+                               progress=False)
+    assert log["train_accuracy"] >= 0.9

@@ -183,43 +183,6 @@ def status_of(results, claim):
     return {r["claim"]: r for r in json.loads((results / "claims.json").read_text())}[claim]
 
 
-def test_replicates_decide_by_the_verdict_rule(results):
-    """Effects per replicate (> 0: the paper's direction): all agree -> holds; all against (the statement false,
-    as a reversed effect makes it) -> does not hold; mixed or fewer than MIN_REPLICATES -> inconclusive; and
-    a boolean resting on one random draw is inconclusive whatever it says."""
-    kw = dict(text="t", figure="f", profile="quick", model="m", image="i", sizes="s", numbers={})
-    effects = {"seed 0": 3.1, "seed 1": 2.9, "astronaut": 0.4}
-    assert du.check_claim("r", effects=effects, effect="m_i conv5 - conv1", **kw) is True
-    row = status_of(results, "r")
-    assert row["numbers"]["effect min, median, max"] == [0.4, 2.9, 3.1]
-    assert row["numbers"]["replicates in the paper's direction"] == "3 of 3"
-    assert du.check_claim("r", effects={k: -v for k, v in effects.items()}, **kw) is False  # reversed
-    assert status_of(results, "r")["status"] == "does not hold"
-    assert du.check_claim("r", effects=dict(effects, coffee=-0.2), **kw) is None
-    assert "disagree: 3 of 4" in status_of(results, "r")["why"]
-    assert du.check_claim("r", effects={"seed 0": 3.0, "seed 1": 1.0}, **kw) is None
-    assert "2 replicate(s)" in status_of(results, "r")["why"]
-    for holds in (True, False):
-        assert du.check_claim("one", holds=holds, replicates=1, **kw) is None
-        assert status_of(results, "one")["status"] == "inconclusive" and "1 draw" in status_of(results, "one")["why"]
-    assert du.check_claim("three", holds=False, replicates=3, **kw) is False
-    with pytest.raises(ValueError, match="either"):
-        du.check_claim("both", holds=True, effects=effects, **kw)
-
-
-def test_a_comparison_of_runs_that_stayed_near_their_start_is_flagged(results):
-    """m_i / ||a_0 - a|| is recorded for every compared run; when all are above SATURATED the comparison says
-    how far each run wandered, not what the layers keep: inconclusive, with the ratios."""
-    kw = dict(text="t", figure="f", profile="quick", model="m", image="i", sizes="s", numbers={})
-    near = {f"seed {k}": dict(m_g=1.0, m_s=2.0, m_i=m, history={"m_i": [50.0, 49.0]}) for k, m in enumerate((47, 49))}
-    assert du.check_claim("sat", effects={"seed 0": 2.0, "seed 1": 1.0, "seed 2": 3.0}, runs=near, **kw) is None
-    row = status_of(results, "sat")
-    assert row["status"] == "inconclusive" and row["why"].startswith("saturated")
-    assert row["numbers"]["m_i / ||a_0 - a|| min, max"] == [0.94, 0.98]
-    closer = dict(near, conv1=dict(m_g=1.0, m_s=2.0, m_i=5.0, history={"m_i": [50.0]}))
-    assert du.check_claim("sat", effects={"a": 2.0, "b": 1.0, "c": 3.0}, runs=closer, **kw) is True
-
-
 def test_layer_run_key_holds_every_argument_of_the_run():
     """The key of a cached layer run is built from visualize_layer's own signature: no argument can be left out
     (blur, normalize, the shift sigma, ...), and each one changes the key, as do the weights and the target."""

@@ -98,8 +98,8 @@ def test_kernel_gets_its_thread_share_and_shows_progress(tmp_path):
 
 
 def test_interrupted_run_resumes_from_the_cache(tmp_path):
-    """Ctrl-C mid-notebook, rerun: nothing finished is recomputed, the results equal an uninterrupted run's,
-    and the cell that computes them takes fewer seconds."""
+    """Ctrl-C mid-notebook, rerun: nothing finished is recomputed (the layers computed, the cache files
+    untouched) and the results equal an uninterrupted run's."""
     params = ("STEPS=600", "SIZE=64")
     rc, out = finish(start(tmp_path / "whole", *params))
     assert rc == 0, out
@@ -125,8 +125,9 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path):
     assert resumed["numbers"] == whole["numbers"]
     assert "conv1" not in resumed["computed"] and "conv2" not in resumed["computed"]
     assert {p.name: p.stat().st_mtime_ns for p in cache.glob("*.pt") if p.name in kept} == kept
-    cached_cell = 4  # the fifth code cell: the cached inversions (about 2 s per layer at this size)
-    assert last_run(results)["cells"][cached_cell] < whole_cells[cached_cell] - 1.0, (last_run(results), whole_cells)
+    # "Not recomputed" is shown by what was computed and by the cache files' times above, not by a cell's
+    # seconds: a busy machine makes any timing comparison fail for no bug.
+    assert len(last_run(results)["cells"]) == len(whole_cells)
 
 
 def make_dry_run(*args: str) -> list[str]:

@@ -1,0 +1,213 @@
+"""The judging: each claim's effect, the smallest effect it counts, and when a run cannot decide (below scale,
+no signal), as functions of measured numbers; ``claims.py`` turns the effects into a status.
+
+A presentation module (``results.PRESENTATION_MODULES``): it computes no inversion, so a changed threshold
+recomputes nothing. Each check is tested in tests/test_checks.py on synthetic numbers in four families: the
+paper's direction (holds), no effect (flat, tied, shuffled, within noise: never holds), the reverse (does not
+hold) and no signal or saturation (inconclusive).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Mapping, Sequence
+
+import numpy as np
+
+MIN_RHO = 0.8  # a depth trend counts when Spearman's rho over the judged layers is at least this (4 layers:
+# 1.0, or 0.8 = one adjacent pair swapped) ...
+MIN_RISE = 0.05  # ... and m_i grows by at least this share from the first judged layer to the last (between
+# seeds the m_i of one layer differs by 2-4%: a smaller rise is within the measure's noise)
+SATURATED = 0.9  # m_i / ||a_0 - a|| above this: the run ended near its start (it wandered, did not approach)
+NO_SIGNAL = 1e-6  # a layer whose shift m_s is below this share of its embedding's norm (the embedding does not
+# depend on the input), or whose embedding's norm is below this share of the input's (nothing reaches it)
+
+
+def depth_rank_correlation(values: Sequence[float]) -> float:
+    """Spearman's rank correlation of ``values`` with their position (depth), ties given their average rank:
+    1.0 when they grow strictly, 0.0 when all are tied (no order). Without ties it is computed from integer ranks
+    as an exact fraction, 1 - 6 sum(d^2) / (n (n^2 - 1)): one adjacent swap among five values is exactly 0.9."""
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    if n < 2:
+        raise ValueError(f"A rank correlation needs at least 2 values, got {n}.")
+    if len(set(v.tolist())) == n:
+        ranks = np.argsort(np.argsort(v, kind="stable"), kind="stable")
+        d2 = int(sum((int(r) - i) ** 2 for i, r in enumerate(ranks)))
+        return float(1 - Fraction(6 * d2, n * (n * n - 1)))
+    ranks = np.array([np.mean(np.flatnonzero(np.sort(v) == x)) for x in v])  # average ranks of ties
+    if np.ptp(ranks) == 0:
+        return 0.0
+    return float(np.corrcoef(ranks, np.arange(n))[0, 1])
+
+
+def depth_trend(m_i: Sequence[float], start_ratios: Sequence[float | None] | None = None, first: int = 1,
+                min_rise: float = MIN_RISE) -> dict:
+    """Whether m_i grows with depth, judged on the layers from index ``first`` on (conv2..conv5, or 1/4..4/4):
+    the stem (index 0) inverts almost exactly in every CNN, so with it in the ranking any order of the deeper
+    layers but the exact reverse would look like growth; it is reported beside. ``start_ratios`` (each layer's
+    m_i / ||a_0 - a||) end the judged layers at the first one above ``SATURATED``: that run stayed near its
+    start, so its comparison with a deeper one measures how far each wandered from a_0 (it still counts as the
+    worse side against the shallower layers). ``effect`` is Spearman's rho over the judged layers (average ranks
+    for ties), set to 0 (no effect) when m_i moves by less than ``min_rise`` of itself from the first judged
+    layer to the last; the rule counts it at ``MIN_RHO``. ``judged``: how many layers were judged (the runs of
+    all but the last of them are the decisive side)."""
+    values = [float(v) for v in m_i]
+    if len(values) - first < 3:
+        raise ValueError(f"A depth trend needs at least 3 layers after the stem, got {len(values) - first}.")
+    end = len(values)
+    for k in range(first, len(values)):
+        if start_ratios is not None and start_ratios[k] is not None and start_ratios[k] > SATURATED:
+            end = k + 1
+            break
+    judged = values[first:end]
+    rho = depth_rank_correlation(judged) if len(judged) > 1 else 0.0
+    rise = (judged[-1] - judged[0]) / judged[0] if judged[0] > 0 else float("inf")
+    return {"stem m_i": values[:first], "judged": len(judged), "rho over the judged layers": rho,
+            "relative rise, first to last judged": rise,
+            "effect": rho if abs(rise) >= min_rise and len(judged) > 1 else 0.0}
+
+
+def start_distance_ratio(run: Mapping) -> float | None:
+    """m_i / ||a_0 - a||: where the run ended between the target (0) and its start (1); None without history."""
+    history = run.get("history") or {}
+    start = history.get("m_i")
+    if start is None or len(start) == 0 or not float(start[0]) > 0:
+        return None
+    return float(run["m_i"]) / float(start[0])
+
+
+def depth_trends(replicates: Mapping[str, Mapping[str, Mapping]], layers: Sequence[str], first: int = 1) -> dict:
+    """A depth claim's inputs from its runs (replicate -> layer -> run with m_i and history): each replicate's
+    ``depth_trend`` (``trends``), its ``effects`` and the ``decisive`` runs (label "<replicate> <layer>"): the
+    judged layers but the last, or the first judged layer alone when it is already saturated."""
+    trends, decisive = {}, {}
+    for rep, runs in replicates.items():
+        t = trends[rep] = depth_trend([runs[l]["m_i"] for l in layers],
+                                      [start_distance_ratio(runs[l]) for l in layers], first)
+        for layer in layers[first:first + t["judged"] - 1] or layers[first:first + 1]:
+            decisive[f"{rep} {layer}"] = runs[layer]
+    return {"trends": trends, "effects": {k: t["effect"] for k, t in trends.items()}, "decisive": decisive}
+
+
+def relative_gap(better: float, worse: float) -> float:
+    """``(worse - better) / worse``: > 0 when ``better`` is smaller (closer to the target)."""
+    return (worse - better) / worse
+
+
+def spread_floor(values: Sequence[float], minimum: float) -> float:
+    """The smallest relative effect worth counting for a measure drawn several times: half the range of
+    ``values`` (one quantity over independent seeds) over their mean, or ``minimum`` if larger."""
+    v = np.asarray(values, dtype=float)
+    return max(float(minimum), float(np.ptp(v) / 2 / abs(v.mean()))) if len(v) > 1 else float(minimum)
+
+
+def no_signal(run: Mapping) -> str:
+    """Why a run's layer carries no signal, or "" when it does: its embedding does not depend on the input (m_s
+    below ``NO_SIGNAL`` of ||O_l(a)||), or nothing reaches it (||O_l(a)|| below ``NO_SIGNAL`` of ||a||). Such a
+    run "matches" (m_g < m_s) whatever it is, so its m_i says nothing about the layer. Runs without the norms
+    (recorded before they were) are not judged here."""
+    emb, inp = run.get("embedding_norm"), run.get("input_norm")
+    if emb is None or inp is None:
+        return ""
+    if emb < NO_SIGNAL * inp:
+        return f"||O(a)|| {emb:.2g} < {NO_SIGNAL:g} ||a|| ({inp:.3g})"
+    if run["m_s"] < NO_SIGNAL * emb:
+        return f"m_s {run['m_s']:.2g} < {NO_SIGNAL:g} ||O(a)|| ({emb:.3g})"
+    return ""
+
+
+def too_short(steps: int, needed: int, what: str) -> str:
+    """The below-scale reason of a run shorter than its statement needs, whatever its direction ("" if long
+    enough): a short run that happens to point the paper's way is no more evidence than one that does not."""
+    return (f"{what}: {steps} steps, fewer than the {needed} the statement needs (the paper profile's)"
+            if steps < needed else "")
+
+
+def iterations_to_reach(steps: Sequence[int], values: Sequence[float], level: float) -> int | None:
+    """The first recorded iteration at which ``values`` (a distance over a run) is at or below ``level``;
+    None if it never gets there."""
+    below = np.flatnonzero(np.asarray(values, dtype=float) <= level)
+    return int(np.asarray(steps)[below[0]]) if below.size else None
+
+
+def stall_effect(stalled: Sequence[float], control: Sequence[float]) -> float:
+    """How much less a distance fell over growing budgets in one series than in another, as log ratios of last
+    to first: ``log(stalled[-1] / stalled[0]) - log(control[-1] / control[0])``. > 0 when the first stalls
+    while the second keeps falling (Fig. S4: blurred against unblurred m_g); 0 when both fall alike."""
+    if min(len(stalled), len(control)) < 2:
+        raise ValueError("A stall needs at least two budgets in each series.")
+    if min(min(stalled), min(control)) <= 0:
+        raise ValueError("Distances must be positive to compare their falls in log ratio.")
+    return float(np.log(stalled[-1] / stalled[0]) - np.log(control[-1] / control[0]))
+
+
+def late_trend(steps: Sequence[int], m_i: Sequence[float], m_g: Sequence[float], fraction: float = 0.5) -> dict:
+    """How m_i moves while m_g falls over the last ``fraction`` of a run (Fig. 4 and 5): every run first
+    approaches the target from ||a_0 - a||, whatever the layer, so the paper's statements ("m_g decays ...
+    even as there is an increase in m_i"; "an inverse correlation between m_g and m_i as n increases") are
+    judged on the run's second half. Returns m_i's and m_g's values at the window's first and last recorded
+    step, m_i's relative change over it (> 0: m_i rises, the paper's direction), and corr(m_g, m_i) there
+    (< 0: inversely correlated; 0 when either is constant)."""
+    steps, m_i, m_g = (np.asarray(v, dtype=float) for v in (steps, m_i, m_g))
+    if not len(steps) == len(m_i) == len(m_g) or len(steps) < 4:
+        raise ValueError(f"A trend needs at least 4 recorded steps of m_i and m_g alike, got {len(steps)}, "
+                         f"{len(m_i)} and {len(m_g)}.")
+    late = np.flatnonzero(steps >= steps[0] + (1 - fraction) * (steps[-1] - steps[0]))
+    if len(late) < 3:
+        raise ValueError(f"The last {fraction:g} of the run holds {len(late)} recorded steps; record more often.")
+    mi, mg = m_i[late], m_g[late]
+    constant = np.ptp(mi) == 0 or np.ptp(mg) == 0
+    return {"from step": int(steps[late[0]]), "m_i at start, end": [float(mi[0]), float(mi[-1])],
+            "m_g at start, end": [float(mg[0]), float(mg[-1])],
+            "m_i relative change": float((mi[-1] - mi[0]) / mi[0]),
+            "corr(m_g, m_i)": 0.0 if constant else float(np.corrcoef(mg, mi)[0, 1])}
+
+
+def exponential_decay(steps: Sequence[int], values: Sequence[float], factor: float = 10.0,
+                      min_r2: float = 0.8) -> dict:
+    """Whether a distance decays about exponentially over a run (Fig. 4's m_g): it falls at least ``factor``
+    fold and log(values) against the step has R^2 >= ``min_r2``."""
+    n, log_v = np.asarray(steps, dtype=float), np.log(np.asarray(values, dtype=float))
+    fit = np.polyfit(n, log_v, 1)
+    r2 = float(1 - np.sum((log_v - np.polyval(fit, n)) ** 2) / np.sum((log_v - log_v.mean()) ** 2))
+    fold = float(np.exp(log_v[0] - log_v[-1]))
+    return {"fold decrease": fold, "R^2 of log vs n": r2, "decays": bool(fold >= factor and r2 >= min_r2)}
+
+
+def plateau_while_falling(steps: Sequence[int], m_i: Sequence[float], m_g: Sequence[float], min_fall: float = 2.0,
+                          max_decay: float = 0.05, floor_share: float = 0.1) -> dict:
+    """Fig. 7's undercomplete run over its second half: m_g keeps falling (at least ``min_fall`` fold) while m_i
+    "becomes slightly larger and certainly does not decay towards the origin" (falls by less than ``max_decay``
+    of itself, and stays above ``floor_share`` of its start ||a_0 - a||). ``holds`` is the three together.
+    ``still settling``: m_i is far from 0 but the run has not reached the statement's regime yet (m_g has
+    stalled, or m_i is still falling)."""
+    t = late_trend(steps, m_i, m_g)
+    (mi_half, mi_end), (mg_half, mg_end) = t["m_i at start, end"], t["m_g at start, end"]
+    start = float(np.asarray(m_i, dtype=float)[0])
+    parts = {"m_g keeps falling": mg_end * min_fall < mg_half,
+             "m_i does not decay": mi_end > (1 - max_decay) * mi_half, "m_i far from 0": mi_end > floor_share * start}
+    settling = parts["m_i far from 0"] and not (parts["m_g keeps falling"] and parts["m_i does not decay"])
+    return {"m_g at half, last": [mg_half, mg_end], "m_i at half, last": [mi_half, mi_end], "m_i first": start,
+            **parts, "still settling": settling, "holds": all(parts.values())}
+
+
+def depth_needs_more_iterations(depths: Sequence[int], fixed_budget: Sequence[float],
+                                reach: Sequence[int | None]) -> dict:
+    """Fig. 8 over depths at one width: the deepest model's m_i at a fixed budget is worse than the shallowest's,
+    and the iterations each needs to reach a fixed m_i (``iterations_to_reach``; None: not within the run) are
+    finite for every depth and do not fall with depth, the deepest needing more than the shallowest."""
+    never = [d for d, k in zip(depths, reach) if k is None]
+    grows = not never and all(a <= b for a, b in zip(reach, reach[1:])) and reach[-1] > reach[0]
+    return {"worse at the fixed budget": bool(fixed_budget[-1] > fixed_budget[0]), "never reached": never,
+            "iterations grow with depth": bool(grows),
+            "holds": bool(fixed_budget[-1] > fixed_budget[0] and grows)}
+
+
+def non_unique(spread: dict) -> bool:
+    """Fig. S1's criterion on a ``seed_spread``: the generated images lie farther apart than their start images
+    (and than a' from a), while their embeddings lie closer together than m_s. The start images are already
+    far apart, so only a_g pairs farther apart than their starts show that the layer let the optimisation make
+    them different; an invertible layer would pull them together."""
+    return (min(spread["pairwise input distance"]) > max(max(spread["pairwise start distance"]),
+                                                         spread["||a - a'||"])
+            and max(spread["pairwise embedding distance"]) < spread["m_s"])

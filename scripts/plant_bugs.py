@@ -1,0 +1,77 @@
+"""Plant known bugs one at a time in a copy of the checkout and show which unit test catches each (the check
+that the tests can fail for a wrong program). Prints one line per bug; exits 1 if a bug goes uncaught.
+
+    python scripts/plant_bugs.py [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# (what, file, text, replacement, the tests to run)
+BUGS = [
+    ("an effect of exactly 0 counts as the paper's direction", "depthrep/claims.py",
+     "agree = sum(v >= floor for v in values)", "agree = sum(v >= 0 for v in values)", "tests/test_checks.py"),
+    ("matched accepts m_g == m_s", "depthrep/claims.py", 'run["m_g"] < run["m_s"]', 'run["m_g"] <= run["m_s"]',
+     "tests/test_checks.py"),
+    ("saturation only when every decisive run is saturated", "depthrep/claims.py",
+     '"saturated": [label for label, r in ratios.items() if r > SATURATED]',
+     '"saturated": list(ratios) if min(ratios.values()) > SATURATED else []', "tests/test_checks.py"),
+    ("the depth trend ranks the stem too", "depthrep/checks.py", "judged = values[first:end]", "judged = values[:end]",
+     "tests/test_checks.py"),
+    ("ties ranked in order", "depthrep/checks.py", "if len(set(v.tolist())) == n:", "if True:",
+     "tests/test_checks.py"),
+    ("a short run pointing the paper's way is judged", "depthrep/checks.py", "if steps < needed else", "if False else",
+     "tests/test_checks.py"),
+    ("spectral slope on amplitude, not power", "depthrep/metrics.py", "torch.fft.fft2(img).abs() ** 2",
+     "torch.fft.fft2(img).abs()", "tests/test_checks.py"),
+    ("the shift's sigma default moved to 1/18", "depthrep/metrics.py",
+     "generated: torch.Tensor, sigma: float = 1 / 20", "generated: torch.Tensor, sigma: float = 1 / 18",
+     "tests/test_checks.py"),
+    ("seed_spread pairs each seed with itself", "depthrep/experiments.py", "for j in range(i + 1, len(seeds))",
+     "for j in range(i, len(seeds))", "tests/test_checks.py"),
+    ("jacobian_rank's tolerance 1000x looser", "depthrep/mlp.py",
+     "def jacobian_rank(model: nn.Module, a: torch.Tensor, rtol: float = 1e-10)",
+     "def jacobian_rank(model: nn.Module, a: torch.Tensor, rtol: float = 1e-7)", "tests/test_checks.py"),
+    ("noise labels paired with the wrong images of a shuffled batch", "depthrep/noise.py", "y = labels[idx].to(device)",
+     "y = labels[i:i + batch].to(device)", "tests/test_checks.py"),
+    ("no-signal test off", "depthrep/checks.py", "if emb < NO_SIGNAL * inp:", "if False:", "tests/test_checks.py"),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="planted-"))
+    uncaught = 0
+    for what, rel, old, new, tests in BUGS:
+        copy = work / "repo"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", "build", "results", ".git", "data"))
+        path = copy / rel
+        text = path.read_text()
+        if text.count(old) != 1:
+            print(f"NOT PLANTED ({text.count(old)} matches): {what}")
+            uncaught += 1
+            continue
+        path.write_text(text.replace(old, new))
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", tests],
+                              cwd=copy, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(copy)))
+        failed = [line.split(" ")[1] for line in proc.stdout.splitlines() if line.startswith("FAILED ")]
+        caught = proc.returncode != 0 and failed
+        uncaught += not caught
+        print(f"{'caught' if caught else 'NOT CAUGHT'}: {what} ({rel}) -> {', '.join(failed) or proc.stdout[-200:]}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if uncaught else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
