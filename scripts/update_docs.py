@@ -227,9 +227,14 @@ def _effect_cell(row: dict) -> str:
     n = row["numbers"]
     if "effect min, median, max" in n and n["effect min, median, max"]:
         lo, mid, hi = n["effect min, median, max"]
-        agree = n["replicates in the paper's direction"]
-        return (f"{n.get('effect', 'effect')}: {lo:.3g} / {mid:.3g} / {hi:.3g} (min / median / max), "
-                f"{agree} in the paper's direction")
+        floor = (f", at least {n['smallest effect counted']:.3g} counted" if "smallest effect counted" in n
+                 else "")
+        if "replicates in the paper's direction, reversed, no effect" in n:
+            agree = n["replicates in the paper's direction, reversed, no effect"] + " in the paper's direction, reversed"
+            agree += ", no effect"
+        else:  # records of releases before 0.14.0
+            agree = n["replicates in the paper's direction"] + " in the paper's direction"
+        return f"{n.get('effect', 'effect')}: {lo:.3g} / {mid:.3g} / {hi:.3g} (min / median / max){floor}, {agree}"
     if "replicates" in n:
         return f"{n['replicates']} draw(s)"
     return "-"
@@ -239,7 +244,7 @@ def _numbers_cell(row: dict, limit: int = 320) -> str:
     from depthrep.claims import _fmt  # the record's own number format
 
     skip = {"effect", "effect per replicate", "effect min, median, max", "replicates in the paper's direction",
-            "replicates"}
+            "replicates in the paper's direction, reversed, no effect", "smallest effect counted", "replicates"}
     text = "; ".join(f"{k} = {_fmt(v)}" for k, v in row["numbers"].items() if k not in skip)
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
