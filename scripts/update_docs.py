@@ -218,7 +218,8 @@ def colab_links(url: str | None, notebooks: list[str] | None = None, branch: str
 
 RECORDS = (("quick", "48 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
            ("cpu", "64 px, 05 at 48 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
-           ("paper", "299 px / n = 2523, one H200: 02 and 04 whole, 03's Fig. 6-7 (0.12.0), 01 (0.4.0's checks)",
+           ("paper", "299 px / n = 2523, one H200: 02 and 04 whole, 03's Fig. 6-7 (0.12.0), 01 (0.4.0); "
+                     "judged before 0.14.0's checks",
             ROOT / "docs" / "gpu" / "claims.json"))
 
 
