@@ -18,7 +18,7 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce reproduce-plan test unit nbval test-browser bench bench-peers sync lab clean \
+.PHONY: setup data reproduce reproduce-plan test unit nbval test-browser bench bench-peers sync lab wheel clean \
 	$(addprefix reproduce-,$(NAMES))
 BROWSER_PKGS := playwright==1.65.2 jupyterlab==4.6.6
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
@@ -119,5 +119,11 @@ lab: setup
 	$(PY) -m pip install --quiet $(filter jupyterlab%,$(BROWSER_PKGS))
 	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The installable package (depthrep + depthrep_utils) as dist/depthrep-*.whl: for Colab while the repository
+# has no public address (upload it, then `%pip install depthrep-*.whl`).
+wheel: setup
+	$(PY) -m pip wheel --no-deps --quiet -w dist .
+	@ls dist/depthrep-*.whl
+
 clean:
-	rm -rf results build .pytest_cache
+	rm -rf results build dist .pytest_cache

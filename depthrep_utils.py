@@ -21,24 +21,25 @@ from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
                              ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
                              read_image, replicate_image)
-from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, SATURATED, depth_needs_more_iterations,
+from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, NON_UNIQUE_FLOOR, SATURATED, depth_needs_more_iterations,
                              depth_rank_correlation, depth_trend, depth_trends, exponential_decay, iterations_to_reach,
-                             late_trend, no_signal, non_unique, plateau_while_falling, relative_gap, spread_floor,
-                             stall_effect, start_distance_ratio, too_short)
+                             late_trend, no_signal, non_unique, non_unique_effects, plateau_while_falling,
+                             relative_gap, share_above, spread_floor, stall_effect, start_distance_ratio,
+                             too_short)
 from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claims, check_claim,
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
 from depthrep.experiments import fingerprint, layer_run, layer_run_config, run_line, seed_spread
-from depthrep.explorer import Explorer
+from depthrep.explorer import Explorer, uploaded_files
 from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, UPDATE_RULES, FourierImage, Inversion, blur3x3,
                                 blur_share, gaussian_kernel3, grid_around, invert, line_search, paper_blur_sigmas,
                                 relocate_grid, reuse_freed_memory, search_invert, sigma_for_share, start_image,
                                 visualize_layer)
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
                              fold_batchnorm, layer_names, relative_layers, truncate)
-from depthrep.metrics import (SHIFTS, distances, embedding_distance, input_distance, kernel_concentration,
-                              shifted_input, spectral_slope)
+from depthrep.metrics import (PAPER_CODE_SHIFT_SIGMA, SHIFTS, colour_matched_distance, distances, embedding_distance, input_distance,
+                              kernel_concentration, shifted_input, spectral_slope, white_noise_sigma)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
 from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize, kaiming_init,
                              load_beyond_cnn, load_efficientnet_lite0, load_resnet, load_trained, make_mlp,

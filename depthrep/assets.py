@@ -128,16 +128,21 @@ def _to_rgb(img: Any) -> Any:
     return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def read_image(path: str | os.PathLike, size: int) -> torch.Tensor:
-    """Read any image file into a ``[1, 3, size, size]`` float tensor in [0, 1].
+def read_image(path: str | os.PathLike | bytes, size: int, name: str | None = None) -> torch.Tensor:
+    """Read any image file (a path, or its bytes, e.g. an upload) into a ``[1, 3, size, size]`` float tensor in
+    [0, 1]; ``name`` is what error messages call it (default: the path).
 
     EXIF orientation is applied; grayscale, palette, RGBA, CMYK and 16-bit files become RGB.
     Unreadable or truncated files raise ``ImageError``.
     """
+    import io
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an int >= 8 pixels, got {size!r}.")
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        path, name = io.BytesIO(bytes(path)), name or "(uploaded bytes)"
     try:
         with Image.open(path) as img:
             img.load()
@@ -146,8 +151,9 @@ def read_image(path: str | os.PathLike, size: int) -> torch.Tensor:
     except FileNotFoundError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        detail = str(err).replace(repr(path), str(name or path))  # not "<_io.BytesIO object at 0x...>"
         raise ImageError(
-            f"Cannot read image {path}: {err}. The file is not an image Pillow can decode or it is "
+            f"Cannot read image {name or path}: {detail}. The file is not an image Pillow can decode or it is "
             f"truncated; re-download it or pass another file."
         ) from err
     return _resized(rgb, size)

@@ -18,6 +18,7 @@ MIN_RHO = 0.8  # a depth trend counts when Spearman's rho over the judged layers
 MIN_RISE = 0.05  # ... and m_i grows by at least this share from the first judged layer to the last (between
 # seeds the m_i of one layer differs by 2-4%: a smaller rise is within the measure's noise)
 SATURATED = 0.9  # m_i / ||a_0 - a|| above this: the run ended near its start (it wandered, did not approach)
+NON_UNIQUE_FLOOR = 1.0  # log2(m_i / ||a' - a||): a matched a_g at least twice as far from a as a' is
 NO_SIGNAL = 1e-6  # a layer whose shift m_s is below this share of its embedding's norm (the embedding does not
 # depend on the input), or whose embedding's norm is below this share of the input's (nothing reaches it)
 
@@ -203,11 +204,45 @@ def depth_needs_more_iterations(depths: Sequence[int], fixed_budget: Sequence[fl
             "holds": bool(fixed_budget[-1] > fixed_budget[0] and grows)}
 
 
+def non_unique_effects(spread: dict) -> dict[str, float]:
+    """Non-uniqueness at one layer (Fig. S1) on a ``seed_spread``, per start: log2(m_i / ||a' - a||) of its
+    generated image. A run that matched the embedding (m_g < m_s: O_l(a_g) is closer to O_l(a) than O_l(a') is)
+    and still ends far farther from a than a' does is an input the layer tells apart from a less than it tells a'
+    apart from a: the layer is not invertible at the shift's scale. Counted from ``NON_UNIQUE_FLOOR`` (twice
+    ||a' - a||). A distance-preserving map cannot pass (there m_g < m_s means m_i < ||a' - a||, an effect below
+    0); an undercomplete linear map passes (a_g keeps the part of a_0 - a in its null space). Matching is the
+    verdict rule's part (the runs m_g, m_s), not this number's.
+
+    The criterion before 0.15.0 (a_g pairs farther apart than their starts) failed every non-invertible map
+    too: gradient descent from two starts removes the part of their difference that the layer sees, so a_g
+    pairs end closer than their starts whether or not the layer is invertible."""
+    shift = spread["||a - a'||"]
+    if not shift > 0:
+        raise ValueError(f"||a - a'|| is {shift}: the shift is empty, nothing to compare m_i with.")
+    return {f"seed {s}": float(np.log2(m / shift)) for s, m in zip(spread["seeds"], spread["m_i per seed"])}
+
+
 def non_unique(spread: dict) -> bool:
-    """Fig. S1's criterion on a ``seed_spread``: the generated images lie farther apart than their start images
-    (and than a' from a), while their embeddings lie closer together than m_s. The start images are already
-    far apart, so only a_g pairs farther apart than their starts show that the layer let the optimisation make
-    them different; an invertible layer would pull them together."""
-    return (min(spread["pairwise input distance"]) > max(max(spread["pairwise start distance"]),
-                                                         spread["||a - a'||"])
-            and max(spread["pairwise embedding distance"]) < spread["m_s"])
+    """Fig. S1's verdict on one ``seed_spread`` (for printing; claims use ``non_unique_effects`` with the
+    verdict rule): every start matched the embedding and ended at least twice ||a' - a|| from a."""
+    return (all(m < spread["m_s"] for m in spread["m_g per seed"])
+            and min(non_unique_effects(spread).values()) >= NON_UNIQUE_FLOOR)
+
+
+def share_above(values: Sequence[float], threshold: float, level: float = 0.95, resamples: int = 10_000,
+                seed: int = 0) -> dict:
+    """The share of ``values`` above ``threshold`` over independent draws (models), with its bootstrap interval
+    at ``level`` (percentile, ``resamples`` resamples, seeded) and the quartiles of the values. ``typical``: True
+    when the whole interval lies above one half (a typical draw is above the threshold), False when below,
+    None when the interval holds one half (more draws would decide)."""
+    v = np.asarray(values, dtype=float)
+    if v.size < 2 or not np.isfinite(v).all():
+        raise ValueError(f"share_above needs at least 2 finite values, got {v.tolist()}.")
+    above = v > threshold
+    rng = np.random.default_rng(seed)
+    shares = above[rng.integers(0, v.size, (resamples, v.size))].mean(axis=1)
+    low, high = np.quantile(shares, [(1 - level) / 2, (1 + level) / 2])
+    typical = True if low > 0.5 else False if high < 0.5 else None
+    return {"share above": float(above.mean()), f"{level:.0%} bootstrap interval": [float(low), float(high)],
+            "quartiles (25, 50, 75%)": np.quantile(v, [0.25, 0.5, 0.75]).tolist(), "draws": int(v.size),
+            "typical": typical}

@@ -31,6 +31,9 @@ claim's effect and floor: `depthrep/checks.py`):
    they disagree or there are fewer than {MIN_REPLICATES}. Without replicates (a measured boolean): holds or does
    not hold, unless it rests on fewer than {MIN_REPLICATES} draws of a random model or start (inconclusive, with
    what it measured).
+
+m_s uses the text's a' = a + N(0, 1/20); each status is also judged with the paper code's 1/18 (a larger m_s,
+where the runs record it), and a status that differs between the two says so in its reason.
 """
 
 
@@ -140,34 +143,46 @@ def check_claim(claim: str, text: str, figure: str, profile: str, model: str, im
         if replicates:
             numbers["replicates"] = replicates
         rule_why = ""
-    missed = unmatched_runs(runs or {})
-    silent = [f"{label} ({reason})" for label, reason in ((k, no_signal(r)) for k, r in (runs or {}).items())
-              if reason]
-    then = f". {why}" if why else ""
-    if missed:
-        status = "inconclusive"
-        why = (f"did not converge: {len(missed)} of {len(runs)} compared runs missed the embedding: "
-               + "; ".join(missed) + then)
-    elif silent:
-        status = "inconclusive"
-        why = (f"no signal: {len(silent)} of {len(runs)} compared runs are at a layer whose embedding does not "
-               f"carry the input: " + "; ".join(silent) + then)
-    elif below_scale:
-        status, why = "below scale", below_scale + then
-    elif sat.get("saturated"):
-        status = "inconclusive"
-        why = (f"saturated: {len(sat['saturated'])} run(s) on the decisive side ended above {SATURATED} of their "
-               f"start distance (m_i / ||a_0 - a||): " + ", ".join(
-                   f"{k} {sat['m_i / ||a_0 - a|| per decisive run'][k]:.3g}" for k in sat["saturated"])
-               + "; the comparison measures how far each run wandered from a_0" + then)
-    elif holds is None:
-        status, why = "inconclusive", rule_why + then
-    else:
-        status = "holds" if holds else "does not hold"
+    status, why = _decide(holds, rule_why, runs or {}, below_scale, sat, why)
+    code = {k: dict(r, m_s=r["m_s_code_sigma"]) for k, r in (runs or {}).items() if "m_s_code_sigma" in r}
+    if code:  # the paper's code draws a' with sigma 1/18 (m_s larger): does the status depend on which?
+        code_status, code_why = _decide(holds, rule_why, {**(runs or {}), **code}, below_scale, sat, "")
+        numbers["runs matched with a' at sigma 1/20 (text), 1/18 (code)"] = (
+            f"{sum(matched(r) for k, r in runs.items() if k in code)}, {sum(matched(r) for r in code.values())} "
+            f"of {len(code)}")
+        if code_status != status:
+            why = (why + " " if why else "") + (
+                f"With the paper code's a' = a + N(0, 1/18) instead of the text's 1/20 the status would be "
+                f"'{code_status}'" + (f" ({code_why[:160]})" if code_why else "") + ".")
     row = record_claim(claim, text, figure, profile, model, image, sizes, numbers, status, why)
     print(f"{claim}: {row['status']}  " + "; ".join(f"{k} = {_fmt(v)}" for k, v in row["numbers"].items())
           + (f"  ({why})" if status in ("inconclusive", "below scale") else ""))
     return None if status in ("inconclusive", "below scale") else bool(holds)
+
+
+def _decide(holds: bool | None, rule_why: str, runs: Mapping[str, Mapping], below_scale: str, sat: dict,
+            why: str) -> tuple[str, str]:
+    """Steps 2-6 of the verdict rule: the status and its reason (``why`` is appended to the reason)."""
+    missed = unmatched_runs(runs)
+    silent = [f"{label} ({reason})" for label, reason in ((k, no_signal(r)) for k, r in runs.items()) if reason]
+    then = f". {why}" if why else ""
+    if missed:
+        return "inconclusive", (f"did not converge: {len(missed)} of {len(runs)} compared runs missed the "
+                                f"embedding: " + "; ".join(missed) + then)
+    if silent:
+        return "inconclusive", (f"no signal: {len(silent)} of {len(runs)} compared runs are at a layer whose "
+                                f"embedding does not carry the input: " + "; ".join(silent) + then)
+    if below_scale:
+        return "below scale", below_scale + then
+    if sat.get("saturated"):
+        return "inconclusive", (
+            f"saturated: {len(sat['saturated'])} run(s) on the decisive side ended above {SATURATED} of their "
+            f"start distance (m_i / ||a_0 - a||): " + ", ".join(
+                f"{k} {sat['m_i / ||a_0 - a|| per decisive run'][k]:.3g}" for k in sat["saturated"])
+            + "; the comparison measures how far each run wandered from a_0" + then)
+    if holds is None:
+        return "inconclusive", rule_why + then
+    return ("holds" if holds else "does not hold"), why
 
 
 def _fmt(v: Any) -> str:

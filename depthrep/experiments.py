@@ -73,7 +73,8 @@ def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size:
                 shift_sigma: float = 1 / 20, shift_seed: int = 0, **invert_kwargs: Any) -> dict:
     """Fig. S1's measurement of non-uniqueness at one layer: one batched inversion from each start seed at one
     step size, then the pairwise distances of the generated images, of their embeddings and of the start
-    images, beside m_s and ||a' - a|| (the shift with ``shift_sigma``, ``shift_seed``)."""
+    images, beside m_s and ||a' - a|| (the shift with ``shift_sigma``, ``shift_seed``), and each run's m_g and m_i
+    (judged by ``checks.non_unique_effects``)."""
     run = invert(model_l, target, steps, step_size, seed=list(seeds), **invert_kwargs)
     device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
     gen = run.images.to(device)
@@ -87,4 +88,5 @@ def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size:
             "pairwise start distance": [float((starts[i] - starts[j]).norm()) for i, j in pairs],
             "||a - a'||": float(input_distance(shifted, target)[0]),
             "m_s": float(distances(model_l, target, gen[:1], sigma=shift_sigma, seed=shift_seed)["m_s"][0]),
-            "m_g per seed": [float(m) for m in run.m_g], "images": run.images, "step size": float(step_size)}
+            "m_g per seed": [float(m) for m in run.m_g], "m_i per seed": [float(m) for m in run.m_i],
+            "seeds": [int(s) for s in seeds], "images": run.images, "step size": float(step_size)}

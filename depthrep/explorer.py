@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from depthrep.assets import check_image
+from depthrep.assets import PAPER_IMAGES, REPLICATE_IMAGES, ImageError, check_image, load_image, read_image
 from depthrep.inversion import invert, search_invert
 from depthrep.metrics import distances
 from depthrep.models import WeightsUnavailableError
@@ -19,6 +19,17 @@ UPDATES = [("paper: gradient step", "sgd"), ("Adam", "adam"), ("momentum + norm.
 # What each update button asks of ``invert``: the paper's, and the stronger rules of the tools researchers use
 UPDATE_KWARGS = {"sgd": dict(optimizer="sgd"), "adam": dict(optimizer="adam"), "momentum": dict(optimizer="momentum"),
                  "fourier": dict(optimizer="adam", parameterization="fourier")}
+
+
+NOTEBOOK_TARGET = "the notebook's target"
+
+
+def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of a ``FileUpload``'s value: a dict by name under ipywidgets 7 (Colab), a tuple of
+    dicts under ipywidgets 8."""
+    if isinstance(value, dict):
+        return [(name, bytes(f["content"])) for name, f in value.items()]
+    return [(f["name"], bytes(f["content"])) for f in value or ()]
 
 
 def _control(name: str, spec: Any) -> Any:
@@ -55,12 +66,16 @@ class Explorer:
     a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. ``chosen(values)`` may return
     the step size the notebook's own search chose for those values: the slider then moves there when the
     controls change. ``last`` holds the latest run (with ``search``, the search's table, after a Search).
+
+    The **image** control (``images=True``) swaps the target for the paper's images, the replicate photographs
+    or a file of your own (**Upload**), each read at the target's size through ``load_image`` / ``read_image``:
+    a file that cannot be used gets the loader's message in the readout and the previous image stays.
     """
 
     def __init__(self, target: torch.Tensor, build: Callable[..., tuple[nn.Module, str]], controls: dict[str, Any],
                  values: dict[str, Any] | None = None, step_size: float = 0.01, steps: int = 100,
                  blur: bool | None = True, chosen: Callable[[dict], float | None] | None = None,
-                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001)) -> None:
+                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001), images: bool = True) -> None:
         import ipywidgets as w
 
         self.target, self.build, self.chosen = check_image(target, "target"), build, chosen
@@ -80,6 +95,12 @@ class Explorer:
                                tooltip="batched line search, runs as long as the iterations; shows the best")
         self.bar = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="260px"))
         self.readout, self.out = w.HTML(), w.Output()
+        self._images = {NOTEBOOK_TARGET: (self.target, NOTEBOOK_TARGET)}  # label -> (loaded target, its source)
+        self.image = w.Dropdown(options=[NOTEBOOK_TARGET, *PAPER_IMAGES, *REPLICATE_IMAGES], description="image",
+                                style=STYLE)
+        self.upload = w.FileUpload(accept="image/*", multiple=False, description="your image")
+        self.image.observe(lambda change: self._choose_image(change["old"], change["new"]), names="value")
+        self.upload.observe(lambda change: self._uploaded(change["new"]), names="value")
         self.button.on_click(lambda _: self.start())
         self.stop.on_click(lambda _: self._stop.set())
         self.search.on_click(lambda _: self.start(search=True))
@@ -87,7 +108,8 @@ class Explorer:
             widget.observe(lambda _: self._recall(), names="value")
         self.blur.observe(lambda _: self._recall(), names="value")
         common = [self.step_size, self.steps] + ([self.blur] if blur is not None else []) + [self.optimizer]
-        self.widget = w.VBox([*self.controls.values(), *common,
+        chooser = [w.HBox([self.image, self.upload])] if images else []
+        self.widget = w.VBox([*chooser, *self.controls.values(), *common,
                               w.HBox([self.button, self.stop, self.search, self.bar]), self.readout, self.out])
         self._built: dict[tuple, tuple[nn.Module, str]] = {}
         self._stop, self.thread = threading.Event(), None
@@ -131,8 +153,41 @@ class Explorer:
     def _busy(self, busy: bool) -> None:
         self.button.disabled = self.search.disabled = busy
         self.stop.disabled = not busy
-        for widget in [*self.controls.values(), self.step_size, self.steps, self.blur, self.optimizer]:
+        for widget in [*self.controls.values(), self.step_size, self.steps, self.blur, self.optimizer, self.image,
+                       self.upload]:
             widget.disabled = busy
+
+    def _choose_image(self, old: str, label: str) -> None:
+        """Make ``label`` the target: loaded once at the target's size; on failure the readout says why and the
+        control goes back to ``old``."""
+        if label not in self._images:
+            try:
+                x, source = load_image(label, int(self.target.shape[-1]))
+            except (ImageError, ValueError, OSError) as err:
+                self.image.value = old
+                self._fail(err)
+                return
+            self._images[label] = (x.to(self.target.device), source)
+        self.target, source = self._images[label]
+        self.readout.value = f"image: {source}, {self.target.shape[-1]} px; Run to invert it"
+
+    def _uploaded(self, value: Any) -> None:
+        """An uploaded file becomes a choice of the image control and the target, or the readout says why not."""
+        files = uploaded_files(value)
+        if not files:
+            return
+        name, data = files[-1]
+        try:
+            x = read_image(data, int(self.target.shape[-1]), name=name)
+        except (ImageError, ValueError, OSError) as err:
+            self._fail(err)
+            return
+        label = f"upload: {name}"
+        self._images[label] = (x.to(self.target.device), f"{name} (uploaded)")
+        if label not in self.image.options:
+            self.image.options = [*self.image.options, label]
+        self.image.value = label
+        self._choose_image(label, label)  # also when it was already the choice (a new file of the same name)
 
     def _fail(self, err: Exception) -> None:
         self.readout.value = f"<b style='color:#b00'>{type(err).__name__}</b>: {err}"
@@ -180,7 +235,7 @@ class Explorer:
         if search:
             self.step_size.value = step_size
         d = distances(model, self.target, run.images)
-        self.last = dict(self.values(), title=title, step_size=step_size, steps=steps, steps_run=done,
+        self.last = dict(self.values(), target=self.image.value, title=title, step_size=step_size, steps=steps, steps_run=done,
                          optimizer=self.optimizer.value, image=run.images[0], history=run.history, at=run.steps,
                          search=table if search else None, **{k: float(v[0]) for k, v in d.items()})
         matched = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else \

@@ -16,7 +16,7 @@ from torch import nn
 from depthrep.assets import check_image
 from depthrep.device import progress_bar, synchronize
 from depthrep.layers import truncate
-from depthrep.metrics import distances
+from depthrep.metrics import PAPER_CODE_SHIFT_SIGMA, distances
 from depthrep.results import safe_type
 
 
@@ -60,7 +60,8 @@ def sigma_for_share(image: torch.Tensor, share: float) -> float:
     low, high = 0.05, 50.0
     if not blur_share(image, low) <= share <= blur_share(image, high):
         raise ValueError(f"A 3x3 blur removes {blur_share(image, low):.3g} to {blur_share(image, high):.3g} of this "
-                         f"image's contrast; {share} is out of reach. Choose a share in that range.")
+                         f"image's contrast; {share:.4g} is out of reach. Choose a share in that range (an image "
+                         f"with next to no contrast, such as a flat colour, has nothing to blur: turn the blur off).")
     for _ in range(60):
         mid = math.sqrt(low * high)
         low, high = (mid, high) if blur_share(image, mid) < share else (low, mid)
@@ -486,7 +487,8 @@ def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: i
                     blur: bool, decay_to: float | None = 0.0, seed: int = 0, shift_sigma: float = 1 / 20,
                     normalize: bool = False, **invert_kwargs: Any) -> dict:
     """Representation visualization at one layer: ``search_invert`` over ``step_sizes``, every run ``steps``
-    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, ||O_l(a)|| and ||a||
+    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, m_s with the paper
+    code's a' = a + N(0, 1/18) (``m_s_code_sigma``: the text says 1/20), ||O_l(a)|| and ||a||
     (``embedding_norm``, ``input_norm``: whether the layer carries a signal, ``checks.no_signal``), the chosen step size,
     the search table, the recorded history, the wall time of the whole search and its number of runs."""
     model_l = truncate(model, layer, normalize=normalize)
@@ -494,11 +496,13 @@ def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: i
     run, table = search_invert(model_l, target, step_sizes, steps, blur=blur, decay_to=decay_to, seed=seed,
                                **invert_kwargs)
     d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
+    m_s_code = distances(model_l, target, run.images[:1], sigma=PAPER_CODE_SHIFT_SIGMA, seed=seed)["m_s"]
     with torch.no_grad():
         device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
         embedding_norm = float(model_l(target.to(device)).double().norm())
     return dict(layer=layer, step_size=float(run.step_size[0]), search=table, image=run.images[0],
                 m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
+                m_s_code_sigma=float(m_s_code[0]),
                 embedding_norm=embedding_norm, input_norm=float(target.double().norm()),
                 diverged=bool(run.diverged[0]), steps=run.steps, history={k: v[:, 0] for k, v in run.history.items()},
                 seconds=time.perf_counter() - t0, runs=len(table))

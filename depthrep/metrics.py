@@ -8,6 +8,7 @@ from torch import nn
 
 SHIFT_STREAM = 1_000_003  # a' draws from seed + this, so that a' - a is independent of a_0 (same seed)
 SHIFTS = 4  # m_s is the mean over this many draws of a'
+PAPER_CODE_SHIFT_SIGMA = 1 / 18  # a' = a + N(0, sigma): the paper's text says 1/20 (the default), its code 1/18
 
 
 def shifted_input(target: torch.Tensor, sigma: float = 1 / 20, seed: int = 0) -> torch.Tensor:
@@ -37,6 +38,29 @@ def distances(model: nn.Module, target: torch.Tensor, generated: torch.Tensor, s
     m_s = np.mean([embedding_distance(model, shifted_input(target, sigma, seed + k), target) for k in range(SHIFTS)],
                   axis=0)
     return {"m_g": embedding_distance(model, generated, target), "m_s": m_s, "m_i": input_distance(generated, target)}
+
+
+def colour_matched_distance(generated: torch.Tensor, target: torch.Tensor) -> np.ndarray:
+    """m_i blind to a global colour cast, per image: ||c(a_g) - a|| where c gives each channel of a_g the mean
+    and standard deviation of the target's channel. A uniform tint or contrast change costs nothing; shapes,
+    edges and spots count as in m_i. A flat channel of a_g takes the target channel's mean."""
+    g, a = generated.double(), target.double()
+    mean_g, std_g = g.mean(dim=(2, 3), keepdim=True), g.std(dim=(2, 3), keepdim=True)
+    mean_a, std_a = a.mean(dim=(2, 3), keepdim=True), a.std(dim=(2, 3), keepdim=True)
+    matched = (g - mean_g) / std_g.clamp_min(1e-12) * std_a + mean_a
+    return (matched - a).flatten(1).norm(dim=1).cpu().numpy()
+
+
+def white_noise_sigma(x: torch.Tensor) -> float:
+    """The per-pixel sigma of white noise that would give ``x``'s finest-scale detail: the RMS of x minus its 3x3
+    mean (interior pixels, every channel), over sqrt(8/9), that RMS for unit white noise. A white-noise image of
+    sigma s gives about s whatever its mean; a natural photograph, whose power sits at low frequencies, much
+    less than its own contrast. Tells "still at a_0" (1/20) from "like the training noise" (1/3), which a
+    spectral slope (0 for both) cannot."""
+    img = x.detach().cpu().double().reshape(-1, 1, *x.shape[-2:])
+    local_mean = torch.nn.functional.avg_pool2d(img, 3, stride=1)
+    detail = img[:, :, 1:-1, 1:-1] - local_mean
+    return float(detail.pow(2).mean().sqrt() / np.sqrt(8 / 9))
 
 
 def spectral_slope(x: torch.Tensor) -> float:

@@ -33,7 +33,22 @@
 # offline check of the paper's remark that the findings hold for other convolutional models.
 
 # %%
-# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
+# On Colab: install this project first (elsewhere `make setup` has; README: Colab).
+import importlib.util
+import sys
+
+REPOSITORY = None  # CITATION.cff's repository-code (update_docs.py)
+if "google.colab" in sys.modules and importlib.util.find_spec("depthrep_utils") is None:
+    if not REPOSITORY:
+        raise RuntimeError(
+            "No public address for this project yet (CITATION.cff names no repository-code). "
+            "Build its wheel (`make wheel` in a clone), upload dist/depthrep-*.whl in Colab's "
+            "Files pane, run `%pip install depthrep-*.whl` in a cell, then run this notebook again."
+        )
+    get_ipython().run_line_magic("pip", f"install --quiet git+{REPOSITORY}")
+
+# %%
+# Setup (the project installed by `make setup`, or on Colab by the cell above).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -330,25 +345,31 @@ plt.show()
 effnet_runs = {IMAGE: {t: results[("EfficientNet-Lite0", t, True)] for t in (False, True)}}
 effnet_runs.update({name: {t: others[("EfficientNet-Lite0", t, True, name)]
                             for t in (False, True)} for name in REPLICATE_IMAGES})
-early = {name: {t: [per_layer[t][l]["m_i"] for l in LAYERS[:2]] for t in (False, True)}
-         for name, per_layer in effnet_runs.items()}
-claims.check("effnet_trained_early_layers_sharper",
-             text="other CNN: ImageNet-trained EfficientNet-Lite0's early layers (conv1-conv2) "
-                  f"closer to the target than untrained (on each of {len(effnet_runs)} images)",
-             figure="Fig. 1 (stand-in)",
-             model="EfficientNet-Lite0 ImageNet vs untrained",
-             numbers={"m_i conv1, conv2 trained per image": {k: v[True]
-                                                             for k, v in early.items()},
-                      "m_i conv1, conv2 untrained per image": {k: v[False]
-                                                               for k, v in early.items()}},
-             effects={k: min(du.relative_gap(t, u) for t, u in zip(v[True], v[False]))
-                      for k, v in early.items()}, floor=SHARPER_FLOOR,
-             effect="1 - m_i trained / m_i untrained at the worse of conv1, conv2 (> 0: sharper)",
-             runs={f"{k} {'trained' if t else 'untrained'} {l}": per_layer[t][l]
-                   for k, per_layer in effnet_runs.items() for t in (False, True)
-                   for l in LAYERS[:2]},
-             decisive={f"{k} trained {l}": per_layer[True][l]
-                       for k, per_layer in effnet_runs.items() for l in LAYERS[:2]})
+image_of = {IMAGE: target, **{name: du.load_image(name, IMAGE_SIZE)[0].to(DEVICE)
+                             for name in REPLICATE_IMAGES}}
+MEASURES = {"m_i": lambda r, name: r["m_i"],  # the paper's; and one blind to a global colour cast
+            "colour-matched m_i": lambda r, name: float(du.colour_matched_distance(
+                r["image"][None].to(DEVICE), image_of[name])[0])}
+for layer in LAYERS[:2]:  # each layer on its own: conv1 is a near-copy for both models
+    for measure, distance in MEASURES.items():
+        by_image = {name: {t: distance(per_layer[t][layer], name) for t in (False, True)}
+                    for name, per_layer in effnet_runs.items()}
+        suffix = "" if measure == "m_i" else "_colour_matched"
+        claims.check(f"effnet_trained_{layer}_sharper{suffix}",
+                     text=f"other CNN: ImageNet-trained EfficientNet-Lite0's {layer} closer to the "
+                          f"target than untrained by {measure} (on each of {len(effnet_runs)} "
+                          f"images, an untrained model of its own for each)",
+                     figure="Fig. 1 (stand-in)", model="EfficientNet-Lite0 ImageNet vs untrained",
+                     numbers={f"{measure} trained, untrained per image":
+                              {k: [v[True], v[False]] for k, v in by_image.items()}},
+                     effects={k: du.relative_gap(v[True], v[False]) for k, v in by_image.items()},
+                     floor=SHARPER_FLOOR,
+                     effect=f"1 - {measure} trained / untrained at {layer} (> 0: sharper; at least "
+                            f"{SHARPER_FLOOR:g} counted)",
+                     runs={f"{k} {'trained' if t else 'untrained'} {layer}": per_layer[t][layer]
+                           for k, per_layer in effnet_runs.items() for t in (False, True)},
+                     decisive={f"{k} trained {layer}": per_layer[True][layer]
+                               for k, per_layer in effnet_runs.items()})
 depth_claim("effnet_untrained_depth",
             text="other CNN: untrained EfficientNet-Lite0's m_i grows from conv2 to conv5 "
                  f"(on each of {len(effnet_runs)} images, each with its own model)",

@@ -27,7 +27,22 @@
 # have its own length and schedule.
 
 # %%
-# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
+# On Colab: install this project first (elsewhere `make setup` has; README: Colab).
+import importlib.util
+import sys
+
+REPOSITORY = None  # CITATION.cff's repository-code (update_docs.py)
+if "google.colab" in sys.modules and importlib.util.find_spec("depthrep_utils") is None:
+    if not REPOSITORY:
+        raise RuntimeError(
+            "No public address for this project yet (CITATION.cff names no repository-code). "
+            "Build its wheel (`make wheel` in a clone), upload dist/depthrep-*.whl in Colab's "
+            "Files pane, run `%pip install depthrep-*.whl` in a cell, then run this notebook again."
+        )
+    get_ipython().run_line_magic("pip", f"install --quiet git+{REPOSITORY}")
+
+# %%
+# Setup (the project installed by `make setup`, or on Colab by the cell above).
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -49,6 +64,7 @@ FIG4_STEPS: int = 5000  # iterations of Fig. 4's curve (conv2, a few ms a step);
 CURVE_STEPS: int = 400  # iterations of Fig. 5's curve (conv5); paper: thousands
 PAPER_CURVE_STEPS: int = 5000  # a curve as long as the paper's (its figures: thousands of steps)
 CURVE_SEEDS: list = [0]  # model + start seeds of Fig. 4 and 5's curves; cpu, paper: 3
+VARIANT_STEPS: int = 1000  # Fig. 4 at c/4, 4c, a constant c and the Tesla coil; cpu: 5000
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
 SHIFT_SIGMAS: list = [0.05, 0.0556]  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
@@ -275,6 +291,65 @@ claims.check("fig5_conv5",
              below_scale=short)
 
 # %% [markdown]
+# ### Fig. 4 under other step sizes, a constant step size and another image
+# The appendix says these curves do not change with the step size. So the conv2 curve of the first
+# seed again at a quarter and four times its step size c, at a constant c (no decay), and on the
+# Tesla coil (its own search around c), each `VARIANT_STEPS` long: does m_i move the same way over
+# the second half of every one? A variant shorter than the paper's curves is below scale.
+
+# %%
+c0, S0 = curves[("conv2", CURVE_SEEDS[0])]["c"], CURVE_SEEDS[0]
+conv2 = du.truncate(du.load_resnet(50, seed=S0).to(DEVICE), "conv2")
+tesla, _ = du.load_target("tesla", IMAGE_SIZE, SEED, DEVICE)
+VARIANTS = {"c/4": (target, c0 / 4, 0.0), "4c": (target, 4 * c0, 0.0),
+            "constant c": (target, c0, None), "Tesla coil": (tesla, None, 0.0)}
+
+
+def variant_curve(image, step, decay_to):
+    """One conv2 curve: at ``step`` (or the best of a search around c0 when None), as Fig. 4's."""
+    if step is None:
+        r = du.visualize_layer(du.load_resnet(50, seed=S0).to(DEVICE), "conv2", image,
+                               VARIANT_STEPS, du.grid_around(c0), blur=False, decay_to=decay_to,
+                               seed=S0, record_every=RECORD_EVERY)
+        return dict(c=r["step_size"], steps=r["steps"], m_g=r["history"]["m_g"],
+                    m_i=r["history"]["m_i"])
+    run = du.invert(conv2, image, VARIANT_STEPS, step, decay_to=decay_to, seed=S0,
+                    record_every=RECORD_EVERY)
+    return dict(c=step, steps=run.steps, m_g=run.history["m_g"][:, 0], m_i=run.history["m_i"][:, 0])
+
+
+variants = {name: cached(f"fig4-variant-{name.replace(' ', '_').replace('/', 'over')}",
+                         dict(variant=name, c0=c0, steps=VARIANT_STEPS, every=RECORD_EVERY,
+                              run_seed=S0),
+                         lambda: variant_curve(*spec))
+            for name, spec in VARIANTS.items()}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharex=True)
+for k, (name, cv) in enumerate(variants.items()):
+    axes[0].semilogy(cv["steps"], cv["m_g"], color=f"C{k}", label=f"{name} (c = {cv['c']:.3g})")
+    axes[1].plot(cv["steps"], cv["m_i"] / cv["m_i"][len(cv["m_i"]) // 2], color=f"C{k}",
+                 label=name)
+axes[0].set_ylabel("m_g (log)"), axes[1].set_ylabel("m_i / m_i at the half")
+axes[1].axvline(VARIANT_STEPS / 2, color="gray", ls=":", lw=0.8)
+for ax in axes:
+    ax.set_xlabel("iteration n"), ax.legend(fontsize=7)
+fig.suptitle(f"Fig. 4 (untrained ResNet50 conv2, seed {S0}) under other step sizes, a constant "
+             f"step and the Tesla coil", fontsize=10)
+fig.tight_layout()
+du.save_fig(fig, NB, "fig4_variants")
+plt.show()
+
+# %%
+trends = {name: du.late_trend(cv["steps"], cv["m_i"], cv["m_g"]) for name, cv in variants.items()}
+claims.check("fig4_conv2_variants",
+             text="Fig. 4's m_i over the second half moves the same way under the step sizes c/4 "
+                  "and 4c, a constant c, and on the Tesla coil (m_i grows, the paper's direction)",
+             figure="Fig. 4", model="ResNet50 untrained",
+             numbers={name: {"c": cv["c"], **trends[name]} for name, cv in variants.items()},
+             effects={name: t["m_i relative change"] for name, t in trends.items()}, floor=0.01,
+             effect="m_i's relative change over the second half (> 0: grows; at least 1% counted)",
+             below_scale=du.too_short(VARIANT_STEPS, PAPER_CURVE_STEPS, "the variant curves"))
+
+# %% [markdown]
 # ## Fig. S1: several seeds at conv5 of an ImageNet-trained model
 # Different start images give generated images far apart in input space whose embeddings are close,
 # closer than the embedding of the shifted input a'.
@@ -321,10 +396,12 @@ plt.show()
 
 # %%
 s1_numbers = {k: v for k, v in spread.items() if k not in ("images", "step size")}
-s1_holds = du.non_unique(spread)  # a_g farther apart than their starts, embeddings within m_s
 s1_runs = {f"seed {sd}": dict(m_g=m, m_s=s1_m_s) for sd, m in zip(SEEDS, s1_m_g)}
-S1_TEXT = ("conv5: a_g from different seeds lie farther apart than their start images (and than "
-           "a' from a), while their embeddings lie closer than m_s")
+S1_TEXT = ("conv5 is not invertible: from each start, an a_g whose embedding is closer to "
+           "O(a) than O(a')'s (m_g < m_s) lies at least twice as far from a as a' does")
+S1_CHECK = dict(figure="Fig. S1", numbers=s1_numbers, runs=s1_runs,
+                effects=du.non_unique_effects(spread), floor=du.NON_UNIQUE_FLOOR,
+                effect="log2(m_i / ||a' - a||) per start (at least 1, twice ||a' - a||, counted)")
 if S1_MISSING:
     claims.not_measured("figS1_trained_non_unique",
                         text="trained ResNet50 conv5: distinct a_g far apart, embeddings "
@@ -333,11 +410,10 @@ if S1_MISSING:
                         why=f"ImageNet ResNet50 weights unavailable offline ({S1_MISSING[:80]}); "
                             f"see figS1_effnet")
     claims.check("figS1_effnet", text="stand-in, trained EfficientNet-Lite0 " + S1_TEXT,
-                 figure="Fig. S1 (stand-in)",
-                 model=s1_name, numbers=s1_numbers, holds=s1_holds, runs=s1_runs)
+                 model=s1_name, **dict(S1_CHECK, figure="Fig. S1 (stand-in)"))
 else:
-    claims.check("figS1_trained_non_unique", text="trained ResNet50 " + S1_TEXT, figure="Fig. S1",
-                 model=s1_name, numbers=s1_numbers, holds=s1_holds, runs=s1_runs)
+    claims.check("figS1_trained_non_unique", text="trained ResNet50 " + S1_TEXT, model=s1_name,
+                 **S1_CHECK)
 
 # %% [markdown]
 # ## The numbers behind the figures; what the quick profile asserts

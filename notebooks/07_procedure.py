@@ -36,7 +36,22 @@
 # embedding; and a stronger procedure closes the gap at the deep layers. Either may fail.
 
 # %%
-# Setup. On Colab, first run `%pip install git+<this repository's URL>` (README: Colab).
+# On Colab: install this project first (elsewhere `make setup` has; README: Colab).
+import importlib.util
+import sys
+
+REPOSITORY = None  # CITATION.cff's repository-code (update_docs.py)
+if "google.colab" in sys.modules and importlib.util.find_spec("depthrep_utils") is None:
+    if not REPOSITORY:
+        raise RuntimeError(
+            "No public address for this project yet (CITATION.cff names no repository-code). "
+            "Build its wheel (`make wheel` in a clone), upload dist/depthrep-*.whl in Colab's "
+            "Files pane, run `%pip install depthrep-*.whl` in a cell, then run this notebook again."
+        )
+    get_ipython().run_line_magic("pip", f"install --quiet git+{REPOSITORY}")
+
+# %%
+# Setup (the project installed by `make setup`, or on Colab by the cell above).
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -39,10 +39,32 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "The results presented in this work appear to be general to other convolutional image classification "
         "models (GoogleNet etc.)",
         "EfficientNet-Lite0, the one ImageNet-trained CNN whose weights are available offline; on several images"),
-    "effnet_trained_early_layers_sharper": (
+    "effnet_trained_early_layers_sharper": (  # records before 0.15.0; now judged layer by layer (below)
         "Sec. 5 (Fig. 1 vs 2), stand-in",
         "training leads to an increase in representation clarity in early layers",
-        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images"),
+        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images; the worse "
+        "of conv1 and conv2 by m_i (before 0.15.0; replaced by effnet_trained_conv1_sharper and "
+        "effnet_trained_conv2_sharper)"),
+    "effnet_trained_conv1_sharper": (
+        "Sec. 5 (Fig. 1 vs 2), stand-in",
+        "training leads to an increase in representation clarity in early layers",
+        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images; conv1 alone, "
+        "by m_i, the paper's measure"),
+    "effnet_trained_conv1_sharper_colour_matched": (
+        "Sec. 5 (Fig. 1 vs 2), stand-in",
+        "training leads to an increase in representation clarity in early layers",
+        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images; conv1 alone, "
+        "by m_i after giving each channel of a_g the target's mean and spread (blind to a global colour cast, which m_i penalises)"),
+    "effnet_trained_conv2_sharper": (
+        "Sec. 5 (Fig. 1 vs 2), stand-in",
+        "training leads to an increase in representation clarity in early layers",
+        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images; conv2 alone, "
+        "by m_i, the paper's measure"),
+    "effnet_trained_conv2_sharper_colour_matched": (
+        "Sec. 5 (Fig. 1 vs 2), stand-in",
+        "training leads to an increase in representation clarity in early layers",
+        "EfficientNet-Lite0 stands in for the ImageNet ResNet50 (weights offline); on several images; conv2 alone, "
+        "by m_i after giving each channel of a_g the target's mean and spread (blind to a global colour cast, which m_i penalises)"),
     "fig3_m_g_below_m_s": (
         "Sec. 3.1, Fig. 3",
         "each representation visualization exhibits an m_g < m_s regardless of visual quality, and the same is "
@@ -67,6 +89,12 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "48-64 px (quick, cpu) and the paper's 299 px (paper profile, on a GPU), 5000 steps (the paper's "
         "curves: thousands); judged over each curve's second half (every run first approaches the target from "
         "its start), one replicate per seed (quick: 1, cpu and paper: 3)"),
+    "fig4_conv2_variants": (
+        "Sec. 3.1, Fig. 4; appendix",
+        "m_g decays exponentially ... even as there is an increase in m_i; the behaviour of these curves does not "
+        "change with the step size",
+        "the first seed's conv2 curve again at c/4 and 4c, at a constant c, and on the Tesla coil; 1000 steps at "
+        "quick (below scale), 5000 at cpu and paper"),
     "fig5_conv5": (
         "Sec. 3.2, Fig. 5",
         "for ResNet50 layer Conv5 plotted in Figure 5, there is an inverse correlation between the values of "
@@ -82,8 +110,9 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
     "figS1_effnet": (
         "Sec. 3.2, Fig. S1, stand-in",
         "training does not remove non-uniqueness of layer representations",
-        "EfficientNet-Lite0's conv5; non-uniqueness measured as generated images farther apart than their "
-        "starts while their embeddings stay within m_s"),
+        "EfficientNet-Lite0's conv5; non-uniqueness measured per start as a matched a_g (m_g < m_s) at least twice "
+        "||a' - a|| from a (before 0.15.0: a_g farther apart than their starts, which any non-invertible layer "
+        "fails)"),
     "fig6_width": (
         "Sec. 4.1, Fig. 6",
         "the generated input a_g ... becomes more similar to the target input a as the number of elements in the "
@@ -99,7 +128,14 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "judged over the run's second half, with the null-space floor. A run shorter than the paper profile's "
         "whose undercomplete m_i is far from 0 but still falling toward its floor (or whose m_g has stalled) is "
         "below scale: at quick and cpu m_i still falls (by up to 12% over the second half) or m_g stalls; at "
-        "the paper profile m_i has settled within 4% of its value there, 10-12% above the floor"),
+        "the paper profile m_i has settled within 4% of its value there, 10-12% above the floor; 'does not decay' "
+        "is what linear algebra guarantees (m_i cannot go below its null-space floor)"),
+    "fig7_undercomplete_m_i_larger": (
+        "Sec. 4.1, Fig. 7",
+        "the input representation distance ||a - a_g|| becomes slightly larger",
+        "the words fig7_under_vs_over leaves out, judged on their own: m_i's relative change over the second half "
+        "of the undercomplete (0.8 n) run, at least +1% counted; below scale under the paper profile's 50000 "
+        "steps"),
     "fig8_depth": (
         "Sec. 4.2, Fig. 8",
         "an increase in the number of layers ... leads to less accurate representation visualizations ... for a "
@@ -115,7 +151,9 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 4.2, Fig. S2",
         "nearly all possible inputs a'' are much farther (more than one million times to be specific) from a "
         "than a'",
-        "the amplification over 10 models at n = 768 and the paper's 2523"),
+        "the paper shows one model; here 50 random models (float64) at n = 768 and the paper's 2523 (paper "
+        "profile: 200), judged on the share of models above 10^6 and its 95% bootstrap interval (one output shift "
+        "per model: a model's a'' vary little between shifts)"),
     "relu_p_half": (
         "Sec. 4.3",
         "At the start of training, it may be assumed that half of each layer's neurons are zeroed out if ReLU "
@@ -125,7 +163,8 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 4.3",
         "including ReLU activations ... after each layer leads to a substantial drop in representation "
         "visualization accuracy, or more precisely ||a - a_g|| increased for a given output distance",
-        "3 x 10 x 10 inputs; Jacobian ranks over 10 draws, m_i from one"),
+        "3 x 10 x 10 inputs; judged on the Jacobian rank at the target over 50 draws (a local statement); m_i "
+        "from one draw beside"),
     "relu_growing_restores": (
         "Sec. 4.3, Fig. 9",
         "for a model with ReLU nonlinearities to be overcomplete this model must have an increasing number of "
@@ -134,7 +173,10 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
     "relu_growth_needed": (
         "Sec. 4.3, Fig. 9",
         "this model must have an increasing number of neurons per layer",
-        "controls the paper does not run: constant widths n/p and 2.4 n, over 10 draws"),
+        "controls the paper does not run: constant widths n/p and 2.4 n, over 50 draws, the linear constant-width "
+        "MLP as the contrast; full Jacobian rank at the target is a local statement, not injectivity over all "
+        "inputs; m_i of one draw beside (at quick the 2.4 n family's m_i is above the growing family's from "
+        "depth 3)"),
     "noise_training_memorises": (
         "Sec. 5-6",
         "image recognition models such as ResNets are capable of memorizing pure noise ... even if both lead to "
@@ -157,7 +199,9 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "on ImageNet ... actively transforms natural image representations into those nearly indistinguishable "
         "from the pattern of noise present in the training set",
         "each noise-trained ResNet50 (see noise_training_memorises) against the ResNet50 it started from; "
-        "'noise-like' measured as the spectral slope of the eq. (4) images"),
+        "'noise-like' measured on the eq. (4) images as the white-noise sigma of their finest detail, nearer the "
+        "training noise's 1/3 than the rival's (a run that stayed at a_0 has 1/20); the spectral slope (0 for "
+        "a_0 too) beside"),
     "fig10_resnet_imagenet": (
         "Sec. 5, Fig. 10",
         "Representation visualizations of an object (Tesla Coil) not present in the ImageNet dataset using "
@@ -197,11 +241,52 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "it remains to be seen whether they are also applicable to ... mixers",
         "untrained timm MLP-Mixer, one draw per seed (quick: 1, cpu and paper: 3); the paper makes no claim"),
     "beyond_mixer_trained": ("Sec. 7 (open question)", "mixers", "trained weights unavailable offline"),
-    "beyond_non_unique": (
+    "beyond_non_unique": (  # records before 0.15.0; now one claim per model (below)
         "Sec. 4.4",
         "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
         "representations",
-        "Fig. S1's criterion at the last depth of every model of notebook 06, 3 starts"),
+        "before 0.15.0: a_g from 3 starts farther apart than the starts, which gradient descent on any "
+        "non-invertible layer fails too (replaced by beyond_non_unique_<model>)"),
+    "beyond_non_unique_resnet50": (
+        "Sec. 4.4",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "untrained ResNet50, notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_googlenet": (
+        "Sec. 4.4",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "untrained GoogLeNet (Kaiming init), notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_efficientnetlite0_imagenet": (
+        "Sec. 4.4",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "ImageNet-trained EfficientNet-Lite0, notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_googlenet_imagenet": (
+        "Sec. 4.4",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "ImageNet-trained GoogLeNet (weights online only), notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_vit": (
+        "Sec. 4.4, 7 (open question)",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "untrained small ViT, notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_mixer": (
+        "Sec. 4.4, 7 (open question)",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "untrained small MLP-Mixer, notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_vit_imagenet": (
+        "Sec. 4.4, 7 (open question)",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "ImageNet-trained ViT (weights online only), notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
+    "beyond_non_unique_mixer_imagenet": (
+        "Sec. 4.4, 7 (open question)",
+        "most deep learning architectures applied to image recognition can be shown to exhibit non-unique "
+        "representations",
+        "ImageNet-trained MLP-Mixer (weights online only), notebook 06's last depth, 3 starts: a matched a_g at least twice ||a' - a|| from a"),
     "beyond_patch_vs_stem": (
         "(this reproduction's question)",
         "not a claim of the paper: a patch embedding is a square linear map per patch, so by section 4.1 it "
@@ -235,4 +320,5 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
 # nor contradicts the paper; docs/REPORT.md lists them apart.
 BEYOND = {claim for claim in CLAIMS
           if claim.startswith(("beyond_vit", "beyond_mixer", "procedure_"))
+          or claim.startswith(("beyond_non_unique_vit", "beyond_non_unique_mixer"))
           or claim in ("beyond_non_unique", "beyond_patch_vs_stem")}

@@ -42,6 +42,18 @@ BUGS = [
     ("noise labels paired with the wrong images of a shuffled batch", "depthrep/noise.py", "y = labels[idx].to(device)",
      "y = labels[i:i + batch].to(device)", "tests/test_checks.py"),
     ("no-signal test off", "depthrep/checks.py", "if emb < NO_SIGNAL * inp:", "if False:", "tests/test_checks.py"),
+    ("non-uniqueness counts a_g nearer a than a' is", "depthrep/checks.py", "float(np.log2(m / shift))",
+     "float(abs(np.log2(m / shift)))", "tests/test_checks.py"),
+    ("the share above 10^6 decided on the share alone", "depthrep/checks.py",
+     "typical = True if low > 0.5 else False if high < 0.5 else None",
+     "typical = above.mean() > 0.5", "tests/test_checks.py"),
+    ("the colour-matched distance ignores the spread", "depthrep/metrics.py",
+     "(g - mean_g) / std_g.clamp_min(1e-12) * std_a + mean_a", "g - mean_g + mean_a", "tests/test_checks.py"),
+    ("the noise sigma without the 3x3 mean removed", "depthrep/metrics.py",
+     "detail = img[:, :, 1:-1, 1:-1] - local_mean", "detail = img[:, :, 1:-1, 1:-1] - img.mean()",
+     "tests/test_checks.py"),
+    ("a status that changes under sigma 1/18 says nothing", "depthrep/claims.py", "if code_status != status:",
+     "if False:", "tests/test_checks.py"),
 ]
 
 

@@ -216,6 +216,23 @@ def colab_links(url: str | None, notebooks: list[str] | None = None, branch: str
                      for name in names)
 
 
+def set_notebook_repository(url: str | None) -> list[Path]:
+    """Copy the address into each notebook's Colab cell (``REPOSITORY = ...``) and its .ipynb pair; returns
+    the notebooks changed."""
+    import subprocess
+
+    changed = []
+    for source in sorted((ROOT / "notebooks").glob("[0-9]*.py")):
+        text = source.read_text()
+        new = re.sub(r"^REPOSITORY = .*?  #", f"REPOSITORY = {url!r}  #", text, count=1, flags=re.M)
+        if new != text:
+            source.write_text(new)
+            changed.append(source)
+    if changed:
+        subprocess.run([sys.executable, "-m", "jupytext", "--sync", "--quiet", *map(str, changed)], check=True)
+    return changed
+
+
 RECORDS = (("quick", "48 px, 2-core CPU, the profile of `make test`", ROOT / "docs" / "quick" / "claims.json"),
            ("cpu", "64 px, 05 at 48 px, 2-core CPU, `make reproduce`", ROOT / "docs" / "cpu" / "claims.json"),
            ("paper", "299 px / n = 2523, one H200: 02 and 04 whole, 03's Fig. 6-7 (0.12.0), 01 (0.4.0); "
@@ -250,11 +267,9 @@ def _numbers_cell(row: dict, limit: int = 320) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
-def report() -> str:
-    """docs/REPORT.md: the replication report, generated from every profile's claims record and the paper's words
-    (scripts/paper_claims.py)."""
-    import depthrep_utils as du
-    from paper_claims import BEYOND, CLAIMS, PAPER
+def _records() -> tuple[dict, list[str]]:
+    """Every profile's record (name -> (label, claim -> row)) and the claim ids found, in the paper's order."""
+    from paper_claims import CLAIMS
 
     records = {name: (label, {r["claim"]: r for r in json.loads(path.read_text())})
                for name, label, path in RECORDS if path.exists()}
@@ -262,7 +277,44 @@ def report() -> str:
     unknown = sorted(found - set(CLAIMS))
     if unknown:
         raise SystemExit(f"scripts/paper_claims.py has no entry for {unknown}: add the paper's words")
-    ids = [c for c in CLAIMS if c in found]  # the paper's order
+    return records, [c for c in CLAIMS if c in found]
+
+
+def _measured(row: dict) -> str:
+    """A row's effect and spread, or, for a measured boolean, its numbers."""
+    cell = _effect_cell(row)
+    return cell if cell != "-" and not cell.endswith("draw(s)") else (
+        (cell + ": " if cell != "-" else "") + _numbers_cell(row, limit=240))
+
+
+def contradictions() -> str:
+    """The paper's claims that do not hold at some profile, each with its numbers per profile where it does not
+    hold, its status at the other profiles, and its caveat (how the test differs from the paper): the README's
+    list and REPORT.md's, from the records alone."""
+    from paper_claims import BEYOND, CLAIMS
+
+    records, ids = _records()
+    lines = []
+    for claim in (c for c in ids if c not in BEYOND):
+        rows = [(name, rows[claim]) for name, (_, rows) in records.items() if claim in rows]
+        against = [(name, r) for name, r in rows if r["status"] == "does not hold"]
+        if not against:
+            continue
+        others = [f"{name}: {r['status']}" for name, r in rows if r["status"] != "does not hold"]
+        lines.append(f"- **{claim}** ({CLAIMS[claim][0]}): {against[0][1]['text']}. Does not hold at "
+                     + "; ".join(f"{name} ({_measured(r)})" for name, r in against)
+                     + (f"; elsewhere {', '.join(others)}" if others else "")
+                     + f". Caveat: {CLAIMS[claim][2]}.")
+    return "\n".join(lines) or "- none"
+
+
+def report() -> str:
+    """docs/REPORT.md: the replication report, generated from every profile's claims record and the paper's words
+    (scripts/paper_claims.py)."""
+    import depthrep_utils as du
+    from paper_claims import BEYOND, CLAIMS, PAPER
+
+    records, ids = _records()
 
     def cell(text: str) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
@@ -328,7 +380,7 @@ def report() -> str:
     out += (["", "## Where the paper is contradicted", "",
             "The paper's claims that do not hold at some profile: fair, matched runs at a budget that tests the "
             "statement, the replicates agreeing against the paper (the profile's row above gives the numbers).", ""]
-            + verdicts("does not hold", papers))
+            + [contradictions()])
     out += ["", "## What this reproduction could not test", "",
             "Claims with no verdict at any profile, and what each would need:", ""] + (untested or ["- none"])
     beyond = [c for c in ids if c in BEYOND]
@@ -425,8 +477,10 @@ def main() -> None:
         copy_record(args.cpu.resolve(), "cpu", cpu, with_figures=True)
     if args.gpu:
         merge_record([p.resolve() for p in args.gpu], "paper", gpu)
+    set_notebook_repository(repository_url())
     replace_sections(ROOT / "README.md", {
         "claim-summary": claim_summary, "colab-links": lambda: colab_links(repository_url()),
+        "contradictions": contradictions,
         "make-test": lambda: args.make_test})
     replace_sections(ROOT / "docs" / "RESULTS.md", {
         "claims": lambda: claims(results), "claim-counts": lambda: status_counts(results),

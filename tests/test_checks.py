@@ -275,3 +275,88 @@ def test_noise_model_learns_its_labelled_images(results):
     _, log = du.train_on_noise(depth=18, n_images=16, size=16, n_classes=4, epochs=30, batch=8, lr=1e-3, seed=0,
                                progress=False)
     assert log["train_accuracy"] >= 0.9
+
+
+def _linear_spread(n_out: int, orthonormal: bool) -> dict:
+    """Fig. S1's measurement (``seed_spread``, three starts) on a bias-free linear map of a 3x6x6 image, float64."""
+    model = du.make_mlp([108, n_out], bias=False).double()
+    if orthonormal:
+        q, _ = torch.linalg.qr(torch.randn(108, 108, dtype=torch.float64, generator=torch.Generator().manual_seed(1)))
+        model[1].weight.data.copy_(q)
+    target = torch.rand(1, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    return du.seed_spread(model, target, 3000, 0.01, [0, 1, 2], decay_to=0.0)
+
+
+def test_non_uniqueness_separates_an_undercomplete_map_from_an_orthogonal_one():
+    """Real inversions: the undercomplete map (40 of 108 directions seen) is non-unique, the orthogonal map is not;
+    both match their embeddings. The criterion before 0.15.0 (a_g pairs farther apart than their starts) called
+    the undercomplete map unique too."""
+    under, ortho = _linear_spread(40, False), _linear_spread(108, True)
+    for spread in (under, ortho):
+        assert max(spread["m_g per seed"]) < spread["m_s"], "both must match: the test is about what matching means"
+    assert min(du.non_unique_effects(under).values()) >= du.NON_UNIQUE_FLOOR and du.non_unique(under)
+    assert max(du.non_unique_effects(ortho).values()) < 0 and not du.non_unique(ortho)  # m_i < ||a' - a||
+    assert min(under["pairwise input distance"]) < max(under["pairwise start distance"])  # the old test failed it
+    verdict = lambda spread: du.replicate_verdict(du.non_unique_effects(spread), du.NON_UNIQUE_FLOOR)[0]  # noqa: E731
+    assert verdict(under) is True and verdict(ortho) is False
+    with pytest.raises(ValueError, match="shift is empty"):
+        du.non_unique_effects(dict(under, **{"||a - a'||": 0.0}))
+
+
+def test_share_above_four_families():
+    """Fig. S2's share of models above 10^6: typical above (holds), below (does not hold), around one half and a
+    few draws (undecided), and no data (refused)."""
+    rng = np.random.default_rng(0)
+    above = du.share_above(10 ** rng.uniform(6.2, 8, 50), 1e6)
+    assert above["typical"] is True and above["share above"] == 1.0
+    below = du.share_above(10 ** rng.uniform(3, 5.8, 50), 1e6)
+    assert below["typical"] is False and below["share above"] == 0.0
+    measured = du.share_above(10 ** np.linspace(3.8, 6.4, 50), 1e6)  # about the spread measured at n = 2523
+    assert measured["typical"] is False and 0 < measured["share above"] < 0.3
+    half = du.share_above([1e7, 1e5] * 25, 1e6)  # exactly half above: the interval holds one half
+    assert half["typical"] is None and half["95% bootstrap interval"][0] < 0.5 < half["95% bootstrap interval"][1]
+    few = du.share_above([1e7, 1e7, 1e5], 1e6)  # 2 of 3 above: too few draws to say
+    assert few["typical"] is None
+    assert du.share_above([1e7] * 2 + [1e6] * 48, 1e6)["share above"] == 0.04  # at the threshold: not above
+    with pytest.raises(ValueError, match="at least 2 finite"):
+        du.share_above([float("nan"), 1.0], 1e6)
+
+
+def test_colour_matched_distance_ignores_a_cast_and_sees_shapes():
+    """A uniform tint and contrast change cost nothing; a moved spot costs as in m_i; a flat image is handled."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.rand(1, 3, 16, 16, generator=gen, dtype=torch.float64)
+    cast = 0.6 * a + torch.tensor([0.3, 0.1, -0.2], dtype=torch.float64).view(1, 3, 1, 1)  # blue-ish, flatter
+    assert du.input_distance(cast, a)[0] > 1.0 and du.colour_matched_distance(cast, a)[0] < 1e-9
+    moved = torch.roll(a, 3, dims=3)  # same colours, other places
+    assert du.colour_matched_distance(moved, a)[0] == pytest.approx(du.input_distance(moved, a)[0], rel=1e-6)
+    flat = torch.full_like(a, 0.5)
+    want = float((a.mean(dim=(2, 3), keepdim=True) - a).flatten().norm())
+    assert du.colour_matched_distance(flat, a)[0] == pytest.approx(want)
+
+
+def test_a_status_that_depends_on_the_shifts_sigma_says_so(results):
+    """The text's a' = a + N(0, 1/20) decides; the paper code's 1/18 (a larger m_s) is judged beside it, and a
+    status that changes between the two says so in its reason. One that does not change says nothing."""
+    effects = {"seed 0": 1.0, "seed 1": 1.0, "seed 2": 1.0}
+    between = {f"seed {s}": run(m_g=2.1, m_s=2.0, m_s_code_sigma=2.2) for s in range(3)}  # missed at 1/20 only
+    row = judge(results, effects, 0.5, runs=between)
+    assert row["status"] == "inconclusive" and "1/18" in row["why"] and "'holds'" in row["why"]
+    assert row["numbers"]["runs matched with a' at sigma 1/20 (text), 1/18 (code)"] == "0, 3 of 3"
+    clear = {f"seed {s}": run(m_g=1.0, m_s=2.0, m_s_code_sigma=2.2) for s in range(3)}
+    row = judge(results, effects, 0.5, runs=clear)
+    assert row["status"] == "holds" and "1/18" not in row["why"]
+    assert row["numbers"]["runs matched with a' at sigma 1/20 (text), 1/18 (code)"] == "3, 3 of 3"
+
+
+def test_white_noise_sigma_tells_a_0_from_the_training_noise():
+    """"Still at a_0" (white, sigma 1/20) and "like the training noise" (white, sigma 1/3) have the same spectral
+    slope (about 0) but not the same measure; a photograph has little fine detail."""
+    a_0 = du.start_image((1, 3, 48, 48), 0)
+    noise = du.noise_images([0], 48, 0.5, 1 / 3, 0)
+    photo, _ = du.load_image("astronaut", 48)
+    assert abs(du.spectral_slope(a_0) - du.spectral_slope(noise)) < 0.3  # the slope cannot tell them apart
+    assert du.white_noise_sigma(a_0) == pytest.approx(1 / 20, rel=0.1)
+    assert du.white_noise_sigma(noise) == pytest.approx(1 / 3, rel=0.1)
+    assert du.white_noise_sigma(photo) < 0.5 * float(photo.std())
+    assert du.white_noise_sigma(torch.full((1, 3, 16, 16), 0.3)) == 0.0

@@ -1,8 +1,9 @@
 """The install a Colab user makes, on Colab's own package versions (tests/colab/constraints.txt: ipywidgets 7.7.1,
 ipython 7.34, ipykernel 6.17.1, numpy 2.1.3, matplotlib 3.10 ...): the project's wheel goes into a fresh virtual
 environment holding those versions, must not move any of them, runs a notebook from an empty working directory
-and drives the explorer through its widgets. Colab's front end renders ipywidgets 7 only, so a dependency that
-upgrades them (``ipywidgets>=8``) leaves the explorer invisible there: this test fails on it.
+and drives the explorer through its widgets (Run, Search, Stop, the layer and image controls, an upload as Colab's
+front end sends it). Colab's front end renders ipywidgets 7 only, so a dependency that upgrades them
+(``ipywidgets>=8``) leaves the explorer invisible there: this test fails on it.
 
 The fresh environment sees this one's packages (torch alone is gigabytes) through a path file after its own
 site-packages, so the Colab versions installed into it come first. Needs the package registry (as `make setup`).
@@ -43,9 +44,27 @@ e.button.click()
 deadline = time.time() + 60
 while e.bar.value < 5 and time.time() < deadline:
     time.sleep(0.05)
+assert e.bar.value >= 5, f"the run showed {e.bar.value} of 5000 steps after 60 s"
 e.stop.click()
 stopped = e.wait()
 assert 0 < stopped["steps_run"] < 5000 and "stopped after" in e.readout.value, stopped["steps_run"]
+def upload(name, content):             # what Colab's front end sends under ipywidgets 7
+    e.upload.metadata = [{"name": name, "type": "image/png", "size": len(content), "lastModified": 0}]
+    e.upload.data = [content]
+    e.upload._counter += 1
+
+import io
+from PIL import Image
+png = io.BytesIO()
+Image.new("RGBA", (40, 30), (200, 30, 30, 128)).save(png, format="PNG")
+upload("mine.png", png.getvalue())
+assert e.image.value == "upload: mine.png" and tuple(e.target.shape) == (1, 3, 32, 32), e.readout.value
+upload("notes.txt", b"not an image")
+assert "Cannot read image notes.txt" in e.readout.value and e.image.value == "upload: mine.png"
+e.image.value = "chelsea"
+assert "chelsea (scikit-image)" in e.readout.value
+e.steps.value = 10
+assert e.run()["target"] == "chelsea"
 print("explorer ok under ipywidgets", ipywidgets.__version__)
 """
 

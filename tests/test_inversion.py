@@ -246,6 +246,50 @@ def test_explorer_runs_from_its_widgets():
     torch.testing.assert_close(fourth["image"], direct.images[0])
 
 
+def _png(array: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_explorer_image_control_and_upload():
+    """The image control swaps the target for a photograph or an uploaded file, through the loader and its errors."""
+    from datetime import datetime, timezone
+
+    target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    explorer = du.Explorer(target, resnet18_at, {"layer": ["conv1", "conv2"]}, step_size=0.1, steps=5, blur=False)
+    assert explorer.image.value == "the notebook's target" and "dalmatian" in explorer.image.options
+    explorer.image.value = "astronaut"
+    astronaut, _ = du.load_image("astronaut", 32)
+    assert torch.equal(explorer.target, astronaut) and "astronaut (scikit-image), 32 px" in explorer.readout.value
+    run = explorer.run()
+    model = du.truncate(du.load_resnet(18), "conv1")
+    assert run["target"] == "astronaut"
+    assert run["m_i"] == pytest.approx(du.distances(model, astronaut, run["image"][None])["m_i"][0], rel=1e-5)
+
+    rgba = np.random.default_rng(0).integers(0, 256, (20, 30, 4), dtype=np.uint8)  # RGBA, not square
+    data = _png(rgba)
+    upload = lambda name, content: ({"name": name, "type": "image/png", "size": len(content),  # noqa: E731
+                                     "content": memoryview(content), "last_modified": datetime.now(timezone.utc)},)
+    explorer.upload.value = upload("mine.png", data)
+    assert explorer.image.value == "upload: mine.png" and "mine.png (uploaded)" in explorer.readout.value
+    assert torch.equal(explorer.target, du.read_image(data, 32))
+    mine = explorer.target
+    explorer.upload.value = upload("notes.txt", b"not an image")  # the loader's message, not a traceback
+    assert "ImageError" in explorer.readout.value and "Cannot read image notes.txt" in explorer.readout.value
+    assert "BytesIO" not in explorer.readout.value
+    assert explorer.target is mine and explorer.image.value == "upload: mine.png"
+    explorer.image.value = "the notebook's target"
+    assert explorer.target is target
+    assert du.uploaded_files({"a.png": {"metadata": {"name": "a.png"}, "content": b"xy"}}) == [("a.png", b"xy")]
+    assert "image" not in [getattr(c, "description", "") for c in
+                           du.Explorer(target, resnet18_at, {"layer": ["conv1"]}, images=False).widget.children]
+
+
 def test_explorer_stop_search_and_remembered_step_sizes():
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     chosen = {"conv1": 0.5, "conv3": 0.002}
@@ -270,6 +314,7 @@ def test_explorer_stop_search_and_remembered_step_sizes():
     deadline = time.time() + 60
     while explorer.bar.value < 30 and time.time() < deadline:  # the run is under way
         time.sleep(0.01)
+    assert explorer.bar.value >= 30, f"the run showed {explorer.bar.value} of 3000 steps after 60 s"
     assert explorer.button.disabled and not explorer.stop.disabled  # no second run while one goes
     explorer.stop.click()
     last = explorer.wait()
@@ -559,18 +604,21 @@ def test_iterations_to_reach_a_level():
     assert du.iterations_to_reach(steps, values, 0.1) is None
 
 
-def test_non_unique_is_fig_s1s_criterion_and_fails_when_the_layer_pulls_starts_together():
-    """du.non_unique: generated images farther apart than their starts (and than a' from a) while their
-    embeddings lie within m_s; an invertible layer (a_g pulled together), embeddings beyond m_s, or a_g no
-    farther apart than the starts (the runs barely moved) each make it False."""
-    spread = {"pairwise input distance": [30.0, 32.0, 31.0], "pairwise start distance": [3.5, 3.6, 3.4],
-              "||a - a'||": 5.0, "pairwise embedding distance": [0.2, 0.3, 0.25], "m_s": 1.0}
-    assert du.non_unique(spread)
-    pulled = dict(spread, **{"pairwise input distance": [0.4, 0.5, 0.3]})  # the paper's statement reversed
-    assert not du.non_unique(pulled)
-    assert not du.non_unique(dict(spread, **{"pairwise embedding distance": [0.2, 1.5, 0.25]}))
-    assert not du.non_unique(dict(spread, **{"pairwise input distance": [3.6, 30.0, 31.0]}))
-    assert not du.non_unique(dict(spread, **{"||a - a'||": 40.0}))
+def test_non_unique_four_families():
+    """du.non_unique_effects: log2(m_i / ||a' - a||) per start. Matched runs far from a (holds); as far as a' (no
+    effect); nearer than a' (reverse: an invertible layer); missed runs never count as non-unique."""
+    spread = {"seeds": [0, 1, 2], "m_i per seed": [30.0, 32.0, 31.0], "m_g per seed": [0.2, 0.3, 0.25],
+              "||a - a'||": 5.0, "m_s": 1.0}
+    assert du.non_unique(spread) and min(du.non_unique_effects(spread).values()) > 2.5
+    verdict = lambda sp: du.replicate_verdict(du.non_unique_effects(sp), du.NON_UNIQUE_FLOOR)[0]  # noqa: E731
+    assert verdict(spread) is True
+    flat = dict(spread, **{"m_i per seed": [5.2, 4.9, 6.0]})  # within noise of ||a' - a||
+    assert not du.non_unique(flat) and verdict(flat) is False
+    reverse = dict(spread, **{"m_i per seed": [0.4, 0.5, 0.3]})  # the invertible case
+    assert verdict(reverse) is False and max(du.non_unique_effects(reverse).values()) < -du.NON_UNIQUE_FLOOR
+    assert verdict(dict(spread, **{"m_i per seed": [30.0, 4.0, 31.0]})) is None  # starts disagree
+    assert not du.non_unique(dict(spread, **{"m_g per seed": [0.2, 1.5, 0.25]}))  # one start missed
+    assert du.non_unique(dict(spread, **{"m_i per seed": [10.0, 10.0, 10.0]}))  # exactly twice: counted
 
 
 def test_momentum_update_is_the_icnn_recipe():

@@ -1,5 +1,6 @@
 """Every notebook is a jupytext pair in sync, with a tagged parameters cell and a paper profile."""
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -10,8 +11,53 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("[0-9]*.py"))
 
 
+def _colab_cell() -> str:
+    """Notebook 01's first code cell; every notebook must carry the same."""
+    return next(c for c in jupytext.read(SOURCES[0]).cells if c.cell_type == "code").source
+
+
+COLAB_CELL = _colab_cell() if SOURCES else ""
+
+
 def test_there_are_notebooks():
     assert SOURCES, "no notebooks/NN_*.py sources found"
+
+
+def test_colab_cell_installs_from_the_address_in_citation_cff(monkeypatch):
+    """Run the Colab cell as Colab would (google.colab imported, the project not installed): it installs from
+    CITATION.cff's repository-code, or, while there is none, stops with what to do; elsewhere it does nothing."""
+    import importlib.util
+    import sys
+    import types
+
+    sys.path.insert(0, str(NOTEBOOKS.parent / "scripts"))
+    import update_docs
+
+    address = update_docs.repository_url()
+    assert f"REPOSITORY = {address!r}  #" in COLAB_CELL, "run scripts/update_docs.py: the cell's address is stale"
+    calls = []
+
+    class Shell:
+        def run_line_magic(self, magic, line):
+            calls.append((magic, line))
+
+    def run(repository, colab=True, installed=False):
+        source = re.sub(r"^REPOSITORY = .*?  #", f"REPOSITORY = {repository!r}  #", COLAB_CELL, flags=re.M)
+        with monkeypatch.context() as m:
+            if colab:
+                m.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+            real = importlib.util.find_spec
+            m.setattr(importlib.util, "find_spec",
+                      lambda name, *a: (real(name, *a) if installed else None) if name == "depthrep_utils"
+                      else real(name, *a))
+            exec(source, {"get_ipython": Shell})
+    run("https://github.com/someone/depthrep", colab=False)
+    run("https://github.com/someone/depthrep", installed=True)
+    assert calls == [], "the cell installs nothing outside Colab or when the project is there"
+    run("https://github.com/someone/depthrep")
+    assert calls == [("pip", "install --quiet git+https://github.com/someone/depthrep")]
+    with pytest.raises(RuntimeError, match="CITATION.cff names no repository-code.*make wheel"):
+        run(None)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -30,9 +76,10 @@ def test_parameters_cell_and_profiles(source):
     nb = jupytext.read(source)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    first_code = next(c for c in nb.cells if c.cell_type == "code")
-    assert "import depthrep_utils as du" in first_code.source, "the first code cell is the setup cell"
-    assert len(first_code.source.strip().splitlines()) < 10 and "sys.path" not in first_code.source, \
+    colab, setup = [c for c in nb.cells if c.cell_type == "code"][:2]
+    assert colab.source == COLAB_CELL, "the first code cell is the Colab install cell, the same in every notebook"
+    assert "import depthrep_utils as du" in setup.source, "the second code cell is the setup cell"
+    assert len(setup.source.strip().splitlines()) < 10 and "sys.path" not in setup.source, \
         "the setup cell stays a few lines: the project is installed (make setup), no path search"
     names = {line.split(":")[0].strip() for line in tagged[0].source.splitlines() if ":" in line and "=" in line}
     assert "PROFILE" in names

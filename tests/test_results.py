@@ -242,7 +242,7 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
         "effect": "Spearman", "effect per replicate": {"seed 0": 1.0}, "effect min, median, max": [0.9, 1.0, 1.0],
         "replicates in the paper's direction": "5 of 5"}),
         "figS2_conditioning": dict(status="does not hold", why="median 3.7e4", numbers={"median": 3.7e4}),
-        "beyond_non_unique": dict(status="does not hold", why="", numbers={}),  # this reproduction's question
+        "beyond_non_unique_vit": dict(status="does not hold", why="", numbers={}),  # this reproduction's question
         "procedure_depth_trend_vit": dict(status="holds", why="", numbers={})}
     quick.write_text(json.dumps([dict(claim=c, profile="quick", **kw, **r) for c, r in rows.items()]))
     cpu.write_text(json.dumps([dict(claim="fig4_conv2", profile="cpu", status="below scale", why="needs 5000 steps",
@@ -256,8 +256,8 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
     assert "figS2_conditioning" in contradicted and "fig2_untrained_depth" not in contradicted
     reproduces = text.split("## What reproduces")[1].split("## Where")[0]
     beyond = text.split("## Beyond the paper's statements")[1]
-    assert "beyond_non_unique" not in contradicted and "procedure_depth_trend_vit" not in reproduces
-    assert "**beyond_non_unique**" in beyond.split("Do not hold")[1]
+    assert "beyond_non_unique_vit" not in contradicted and "procedure_depth_trend_vit" not in reproduces
+    assert "**beyond_non_unique_vit**" in beyond.split("Do not hold")[1]
     assert "**procedure_depth_trend_vit**" in beyond.split("Do not hold")[0]
     assert "fig4_conv2**: cpu: below scale (needs 5000 steps)" in text.split("## What this reproduction")[1]
     quick.write_text(json.dumps([dict(claim="new_claim", profile="quick", status="holds", why="", numbers={}, **kw)]))
@@ -367,3 +367,28 @@ def test_colab_links_are_built_from_the_repository_address(tmp_path):
     assert len(lines) == 2 and lines[1].startswith("- [02_b](https://colab.research.google.com/github/someone/"
                                                    "depth-rep/blob/main/notebooks/02_b.ipynb)")
     assert "depth-rep.git" not in text
+
+
+def test_update_docs_copies_the_address_into_every_colab_cell(tmp_path, monkeypatch):
+    """CITATION.cff's repository-code is written once; update_docs copies it into each notebook's Colab cell, .py and
+    .ipynb alike (the pair stays in sync), and a second run changes nothing."""
+    import shutil
+    import sys
+
+    import jupytext
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import update_docs
+
+    (tmp_path / "notebooks").mkdir()
+    for suffix in (".py", ".ipynb"):
+        shutil.copy(ROOT / "notebooks" / f"04_relu_width{suffix}", tmp_path / "notebooks")
+    (tmp_path / "CITATION.cff").write_text("cff-version: 1.2.0\nrepository-code: https://github.com/o/depthrep\n")
+    monkeypatch.setattr(update_docs, "ROOT", tmp_path)
+    url = update_docs.repository_url(tmp_path / "CITATION.cff")
+    assert url == "https://github.com/o/depthrep"
+    assert [p.name for p in update_docs.set_notebook_repository(url)] == ["04_relu_width.py"]
+    for suffix in (".py", ".ipynb"):
+        cells = jupytext.read(tmp_path / "notebooks" / f"04_relu_width{suffix}").cells
+        assert "REPOSITORY = 'https://github.com/o/depthrep'  #" in cells[1].source, suffix
+    assert update_docs.set_notebook_repository(url) == []

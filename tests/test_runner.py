@@ -112,6 +112,9 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path):
     deadline = time.time() + 120
     while not list(cache.glob("conv2-*.pt")) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
+    assert proc.poll() is None and list(cache.glob("conv2-*.pt")), \
+        f"to interrupt: the run still going with conv2 cached; after {time.time() - deadline + 120:.0f} s " \
+        f"it has {'ended' if proc.poll() is not None else 'not ended'}, cache {sorted(p.name for p in cache.glob('*'))}"
     proc.send_signal(signal.SIGINT)
     rc, out = finish(proc)
     assert rc == 130, out

@@ -3,7 +3,8 @@
 Starts JupyterLab on 127.0.0.1 with a random token on a copy of notebook 01 at a tiny profile, runs every
 cell from the Run menu, moves the layer and step-size sliders with the keyboard, clicks Run, and checks that
 the readout and the figure appear with m_g, m_s and m_i equal to a direct ``du.invert`` call with the values
-the sliders show. Then saves, reloads the page and checks that no "Error displaying widget" is left.
+the sliders show; uploads an image file through the image control's upload button and checks the same on it, and
+that a file that is not an image gets the loader's message. Then saves, reloads the page and checks that no "Error displaying widget" is left.
 Screenshots go to build/browser/. Skipped unless DEPTHREP_BROWSER=1 (the Makefile target sets it, after
 installing Chromium and the pinned driver library); every process it starts is stopped.
 """
@@ -242,6 +243,46 @@ def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
             want = {k: float(v[0]) for k, v in du.distances(model, target, direct.images).items()}
             for k in want:  # same arithmetic; the kernel and this process may split threads differently
                 assert got[k] == pytest.approx(want[k], rel=2e-3), (k, got, want, layer, step_size)
+
+            # Your own image: upload a file through the widget's file input, run, compare; then a file that is
+            # not an image: the loader's message in the readout, the uploaded image stays the target.
+            import io
+
+            from PIL import Image
+
+            png = io.BytesIO()
+            import numpy as np
+
+            pixels = np.random.default_rng(0).integers(0, 256, (36, 48, 4), dtype=np.uint8)  # RGBA, textured
+            Image.fromarray(pixels).save(png, format="PNG")
+            button = page.locator(".widget-upload", has_text="your image").first
+
+            def upload(name: str, mime: str, content: bytes) -> None:
+                """Click the upload button and pick the file in the chooser it opens, as a user does."""
+                with page.expect_file_chooser(timeout=15_000) as chooser:
+                    button.click()
+                chooser.value.set_files(files=[{"name": name, "mimeType": mime, "buffer": content}])
+
+            upload("my_photo.png", "image/png", png.getvalue())
+            loaded = page.locator(".widget-html-content", has_text="my_photo.png (uploaded)")
+            _wait(page, "upload: readout names the file", lambda: loaded.count() > 0, limit=30)
+            run.click()
+            _wait(page, "explorer Run on the upload: readout",
+                  lambda: page.locator(".widget-html-content", has_text="m_g =").count() > 0, limit=120)
+            page.screenshot(path=str(SHOTS / "3b_after_upload_run.png"))
+            got = {k: float(v) for k, v in re.findall(r"(m_[gsi]) = ([0-9.eE+-]+)",
+                                                      page.locator(".widget-html-content",
+                                                                   has_text="m_g =").inner_text())}
+            mine = du.read_image(png.getvalue(), TINY["IMAGE_SIZE"])
+            direct = du.invert(model, mine, steps, step_size, blur=True, decay_to=0.0,
+                               record_every=max(1, steps // 100))
+            want = {k: float(v[0]) for k, v in du.distances(model, mine, direct.images).items()}
+            for k in want:
+                assert got[k] == pytest.approx(want[k], rel=2e-3), (k, got, want)
+            upload("notes.txt", "text/plain", b"no image")
+            refused = page.locator(".widget-html-content", has_text="Cannot read image notes.txt")
+            _wait(page, "a file that is not an image: the loader's message", lambda: refused.count() > 0, limit=30)
+            page.screenshot(path=str(SHOTS / "3c_upload_refused.png"))
 
             # Save, reload: nothing broken is left where widgets were.
             page.keyboard.press("Control+s")
