@@ -235,8 +235,9 @@ class Explorer:
         if search:
             self.step_size.value = step_size
         d = distances(model, self.target, run.images)
-        self.last = dict(self.values(), target=self.image.value, title=title, step_size=step_size, steps=steps, steps_run=done,
-                         optimizer=self.optimizer.value, image=run.images[0], history=run.history, at=run.steps,
+        self.last = dict(self.values(), target=self.image.value, title=title, step_size=step_size, steps=steps,
+                         steps_run=done, optimizer=self.optimizer.value, image=run.images[0], history=run.history,
+                         at=run.steps,
                          search=table if search else None, **{k: float(v[0]) for k, v in d.items()})
         matched = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else \
             "m_g >= m_s: NOT matched, the image says little about the layer"

@@ -344,21 +344,6 @@ def report() -> str:
     for name, (label, rows) in records.items():
         out.append(f"| {name} | {len(rows)} | "
                    + " | ".join(str(sum(r["status"] == s for r in rows.values())) for s in du.CLAIM_STATUSES) + " |")
-    out += ["", "## Claims", ""]
-    for claim in ids:
-        section, words, differs = CLAIMS[claim]
-        latest = next(rows[claim] for _, rows in records.values() if claim in rows)
-        out += [f"### {claim}", "", f"**Paper** ({section}): \"{words}\"", "",
-                f"**Test**: {latest['text']} ({latest['figure']}; {latest['model']}).", "",
-                f"**Differs from the paper**: {differs}.", "",
-                "| profile | status | effect and spread | numbers | why |", "| --- | --- | --- | --- | --- |"]
-        for name, (_, rows) in records.items():
-            if claim in rows:
-                r = rows[claim]
-                out.append(f"| {name} | **{r['status']}** | {cell(_effect_cell(r))} | {cell(_numbers_cell(r))} | "
-                           f"{cell(r['why'])} |")
-        out.append("")
-
     def verdicts(status: str, claims: list[str]) -> list[str]:
         lines = []
         for claim in claims:
@@ -376,10 +361,11 @@ def report() -> str:
             untested.append(f"- **{claim}**: " + "; ".join(f"{n}: {r['status']} ({r['why'][:220]})"
                                                            for n, r in rows))
     papers = [c for c in ids if c not in BEYOND]
-    out += ["## What reproduces", "", "The paper's claims that hold at some profile:", ""] + verdicts("holds", papers)
+    out += ["", "## What reproduces", "", "The paper's claims that hold at some profile:", ""] + verdicts("holds", papers)
     out += (["", "## Where the paper is contradicted", "",
             "The paper's claims that do not hold at some profile: fair, matched runs at a budget that tests the "
-            "statement, the replicates agreeing against the paper (the profile's row above gives the numbers).", ""]
+            "statement, the replicates agreeing against the paper (each claim's section below gives every profile's "
+            "numbers).", ""]
             + [contradictions()])
     out += ["", "## What this reproduction could not test", "",
             "Claims with no verdict at any profile, and what each would need:", ""] + (untested or ["- none"])
@@ -389,6 +375,21 @@ def report() -> str:
             "neither reproduce nor contradict the paper.", "",
             "Hold at some profile:", ""] + verdicts("holds", beyond)
     out += ["", "Do not hold at some profile:", ""] + verdicts("does not hold", beyond)
+    out += ["", "## Claims, one by one", ""]
+    for claim in ids:
+        section, words, differs = CLAIMS[claim]
+        latest = next(rows[claim] for _, rows in records.values() if claim in rows)
+        out += [f"### {claim}", "", f"**Paper** ({section}): \"{words}\"", "",
+                f"**Test**: {latest['text']} ({latest['figure']}; {latest['model']}).", "",
+                f"**Differs from the paper**: {differs}.", "",
+                "| profile | status | effect and spread | numbers | why |", "| --- | --- | --- | --- | --- |"]
+        for name, (_, rows) in records.items():
+            if claim in rows:
+                r = rows[claim]
+                out.append(f"| {name} | **{r['status']}** | {cell(_effect_cell(r))} | {cell(_numbers_cell(r))} | "
+                           f"{cell(r['why'])} |")
+        out.append("")
+
     return "\n".join(out) + "\n"
 
 
