@@ -72,7 +72,7 @@ def start(results: Path, *params: str, makeflags: str = "") -> subprocess.Popen:
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
-    out, _ = proc.communicate(timeout=300)
+    out, _ = proc.communicate(timeout=900)  # a loaded machine (two suites at once) needed more than 300 s
     return proc.returncode, out
 
 
