@@ -18,7 +18,7 @@ ifneq ($(wildcard ../shared/data/SHA256SUMS),)
 export DEPTHREP_MIRROR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: setup data reproduce reproduce-plan test unit nbval test-browser bench bench-peers sync lab wheel clean \
+.PHONY: setup data reproduce reproduce-plan test unit unit-fast nbval test-browser bench bench-peers sync lab wheel clean \
 	$(addprefix reproduce-,$(NAMES))
 BROWSER_PKGS := playwright==1.65.2 jupyterlab==4.6.6
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
@@ -59,13 +59,17 @@ reproduce: reproduce-plan
 unit: setup
 	$(PY) -m pytest tests
 
+# The edit loop: the unit tests without those marked slow (notebook runs, trainings, fresh venvs): about a minute.
+unit-fast: setup
+	$(PY) -m pytest -m "not slow" -q tests
+
 # The notebooks (quick profile) under nbval, NBVAL_JOBS at a time (pytest-xdist, one notebook per worker), each
 # kernel with its share of the cores: two one-thread kernels invert as fast as one two-thread kernel (docs/SPEED.md)
 # and also keep both cores busy through each notebook's one-thread parts (training, figures, Jacobians). The
 # images are fetched once first. The notebooks are handed out longest first (docs/SPEED.md has the minutes per
 # notebook), so neither worker is left alone at the end.
 NBVAL_JOBS ?= 2
-NBVAL_ORDER := 02 05 01 03 04 06 07
+NBVAL_ORDER := 02 01 05 03 06 07 04
 NBVAL_NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .ipynb,$(call in_order,$(NBVAL_ORDER))))
 NBVAL_THREADS := $(shell n=$$(($$(nproc) / $(NBVAL_JOBS))); echo $$(( n > 0 ? n : 1 )))
 nbval: data

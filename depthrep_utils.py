@@ -21,11 +21,11 @@ from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
                              ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
                              read_image, replicate_image)
-from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, NON_UNIQUE_FLOOR, SATURATED, depth_needs_more_iterations,
-                             depth_rank_correlation, depth_trend, depth_trends, exponential_decay, iterations_to_reach,
-                             late_trend, no_signal, non_unique, non_unique_effects, plateau_while_falling,
-                             relative_gap, share_above, spread_floor, stall_effect, start_distance_ratio,
-                             too_short)
+from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, NON_UNIQUE_FLOOR, SATURATED, absent_change,
+                             depth_needs_more_iterations, depth_rank_correlation, depth_trend, depth_trends,
+                             exponential_decay, iterations_to_reach, late_trend, no_signal, non_unique,
+                             non_unique_effects, plateau_while_falling, relative_gap, share_above, spread_floor,
+                             stall_effect, start_distance_ratio, too_short, within_factor)
 from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claims, check_claim,
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)

@@ -246,3 +246,27 @@ def share_above(values: Sequence[float], threshold: float, level: float = 0.95, 
     return {"share above": float(above.mean()), f"{level:.0%} bootstrap interval": [float(low), float(high)],
             "quartiles (25, 50, 75%)": np.quantile(v, [0.25, 0.5, 0.75]).tolist(), "draws": int(v.size),
             "typical": typical}
+
+
+def within_factor(measured: float, expected: float, factor: float) -> float:
+    """How closely ``measured`` gives a number the paper states (``expected``), to within ``factor`` (> 1):
+    ``1 - |log(measured / expected)| / log(factor)``. 1 on the paper's number, > 0 inside the factor (the
+    paper's direction), 0 on its edge (no effect), < 0 outside (this setup does not give the paper's number).
+    A measured value that is not positive and finite has no ratio to the paper's (no signal): ValueError."""
+    if not factor > 1:
+        raise ValueError(f"within_factor needs a factor above 1, got {factor!r}.")
+    if not (np.isfinite(measured) and measured > 0 and np.isfinite(expected) and expected > 0):
+        raise ValueError(f"No signal: {measured!r} against the paper's {expected!r}: a ratio needs two positive "
+                         f"finite numbers.")
+    return float(1 - abs(np.log(measured / expected)) / np.log(factor))
+
+
+def absent_change(change: float, noticeable: float) -> float:
+    """The effect of a statement that a change is absent ("does not noticeably sharpen"): ``noticeable - change``,
+    ``change`` signed as the change the paper says does not happen (e.g. the relative drop of m_i). > 0: below
+    what counts as noticeable (the paper's statement); < 0: a noticeable change (the statement is false); the
+    verdict rule's floor makes a change near ``noticeable`` no effect (undecided)."""
+    if not (np.isfinite(change) and noticeable > 0):
+        raise ValueError(f"absent_change needs a finite change and a positive threshold, got {change!r}, "
+                         f"{noticeable!r}.")
+    return float(noticeable - change)

@@ -60,17 +60,17 @@ FIG3_LAYERS: list = ["conv2", "conv5"]  # layers of Fig. 3; paper: two layers pe
 STEPS: int = 150  # iterations per Fig. 3 image; paper: fixed n (its code: 500)
 PAPER_STEPS: int = 500  # the paper's code's iterations per image (what Fig. 3's statement is about)
 SEARCH_STEP_SIZES: list = [0.125, 0.031, 0.0079, 0.002]  # grid extends at edges; paper: 1/2..1/1000
-FIG4_STEPS: int = 5000  # iterations of Fig. 4's curve (conv2, a few ms a step); paper: thousands
-CURVE_STEPS: int = 400  # iterations of Fig. 5's curve (conv5); paper: thousands
+FIG4_STEPS: int = 2000  # iterations of Fig. 4's curve (conv2, a few ms a step); cpu: 5000
+CURVE_STEPS: int = 200  # iterations of Fig. 5's curve (conv5); paper: thousands
 PAPER_CURVE_STEPS: int = 5000  # a curve as long as the paper's (its figures: thousands of steps)
 CURVE_SEEDS: list = [0]  # model + start seeds of Fig. 4 and 5's curves; cpu, paper: 3
-VARIANT_STEPS: int = 1000  # Fig. 4 at c/4, 4c, a constant c and the Tesla coil; cpu: 5000
+VARIANT_STEPS: int = 500  # Fig. 4 at c/4, 4c, a constant c and the Tesla coil; cpu: 5000
 RECORD_EVERY: int = 5  # record m_g and m_i every k steps; paper: every 1000 in its code
 SHIFT_SIGMAS: list = [0.05, 0.0556]  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEEDS: list = [0, 1, 2, 3]  # start-image seeds for Fig. S1; paper: several
 SEED: int = 0  # seed of the start image for Fig. 3-5 and of the shift
-DEEPER_SEEDS: list = [0, 1, 2]  # model + start seeds for ResNet50 vs ResNet152 at conv5; paper: one
-FIG3_BLUR: bool = True  # Fig. 3 also with eq. (5) (blur, sigma scaled to the size); paper: both
+DEEPER_SEEDS: list = [0, 1]  # model + start seeds, ResNet50 vs ResNet152 at conv5; cpu: 3; paper: 1
+FIG3_BLUR: bool = False  # Fig. 3 also with eq. (5) (blur, sigma scaled to size); cpu, paper: both
 
 # %%
 NB = "02_non_uniqueness"

@@ -54,6 +54,13 @@ BUGS = [
      "tests/test_checks.py"),
     ("a status that changes under sigma 1/18 says nothing", "depthrep/claims.py", "if code_status != status:",
      "if False:", "tests/test_checks.py"),
+    ("a number above the paper's counts as agreeing", "depthrep/checks.py",
+     "return float(1 - abs(np.log(measured / expected)) / np.log(factor))",
+     "return float(1 + np.log(measured / expected) / np.log(factor))", "tests/test_checks.py"),
+    ("'does not noticeably change' signed the wrong way", "depthrep/checks.py", "return float(noticeable - change)",
+     "return float(noticeable + change)", "tests/test_checks.py"),
+    ("the floor counts the forward pass only", "scripts/bench.py", "model(x).abs().sum().backward()",
+     "model(x).abs().sum()", "tests/test_bench.py"),
 ]
 
 

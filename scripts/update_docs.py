@@ -312,7 +312,7 @@ def report() -> str:
     """docs/REPORT.md: the replication report, generated from every profile's claims record and the paper's words
     (scripts/paper_claims.py)."""
     import depthrep_utils as du
-    from paper_claims import BEYOND, CLAIMS, PAPER
+    from paper_claims import BEYOND, CLAIMS, LITERATURE, PAPER
 
     records, ids = _records()
 
@@ -375,14 +375,27 @@ def report() -> str:
             "neither reproduce nor contradict the paper.", "",
             "Hold at some profile:", ""] + verdicts("holds", beyond)
     out += ["", "Do not hold at some profile:", ""] + verdicts("does not hold", beyond)
+    def statuses(claim: str) -> str:
+        return ", ".join(f"{name}: {rows[claim]['status']}" for name, (_, rows) in records.items() if claim in rows)
+
+    def published(claim: str) -> list[str]:
+        return [f"- {ref}: {found}. Relation to the paper: {relation}. This record: {statuses(claim)}."
+                for ref, found, relation in LITERATURE.get(claim, [])]
+
+    out += ["", "## Published results beside ours", "",
+            "Other work on the same questions (its own words and numbers; `LITERATURE` in "
+            "`scripts/paper_claims.py`), each beside this record's verdicts:", ""]
+    for claim in (c for c in ids if c in LITERATURE):
+        out += [f"**{claim}** ({CLAIMS[claim][0]})", ""] + published(claim) + [""]
     out += ["", "## Claims, one by one", ""]
     for claim in ids:
         section, words, differs = CLAIMS[claim]
         latest = next(rows[claim] for _, rows in records.values() if claim in rows)
         out += [f"### {claim}", "", f"**Paper** ({section}): \"{words}\"", "",
                 f"**Test**: {latest['text']} ({latest['figure']}; {latest['model']}).", "",
-                f"**Differs from the paper**: {differs}.", "",
-                "| profile | status | effect and spread | numbers | why |", "| --- | --- | --- | --- | --- |"]
+                f"**Differs from the paper**: {differs}.", ""]
+        out += (["**Published results**:", ""] + published(claim) + [""]) if claim in LITERATURE else []
+        out += ["| profile | status | effect and spread | numbers | why |", "| --- | --- | --- | --- | --- |"]
         for name, (_, rows) in records.items():
             if claim in rows:
                 r = rows[claim]

@@ -18,3 +18,8 @@ def results(tmp_path, monkeypatch):
     """A private results folder for one test."""
     monkeypatch.setenv("DEPTHREP_RESULTS", str(tmp_path / "results"))
     return tmp_path / "results"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: runs a notebook, a training or a fresh virtual environment (seconds to "
+                                       "minutes); `make unit-fast` leaves these out")

@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_bench_writes_consistent_rows(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--sizes", "32", "--layers", "conv2",
@@ -27,10 +30,15 @@ def test_bench_writes_consistent_rows(tmp_path):
         # The floor uses the best float32 rate of the whole run, never the (lower) rate of a slow moment.
         assert r["floor_rate_flops_per_second"] == report["best_matmul_flops_per_second"]
         assert r["floor_rate_flops_per_second"] >= r["matmul_flops_per_second"]
-        floor = r["batch"] * 2 * r["forward_gflop"] * 1e9 / report["best_matmul_flops_per_second"]  # FLOPs x 2 / rate
+        floor = r["step_gflop"] * 1e9 / report["best_matmul_flops_per_second"]  # the step's own FLOPs / best rate
         assert abs(r["floor_seconds"] / floor - 1) < 1e-9
         assert abs(r["ratio_to_floor"] - r["seconds_per_step"] / r["floor_seconds"]) < 1e-9
         assert abs(r["speedup_over_naive"] * r["seconds_per_step"] - r["batch"] * naive["seconds_per_step"]) < 1e-9
+    # The floor counts the graph that runs: the project's frozen graph computes the input gradient only (about
+    # one more forward pass; its polyphase stem does a little more), the paper's loop every weight gradient too.
+    assert 1.6 < single["step_gflop"] / single["forward_gflop"] < 2.6
+    assert abs(double["step_gflop"] / single["step_gflop"] - 2) < 1e-6
+    assert naive["step_gflop"] > 1.2 * single["step_gflop"]
     assert single["agreement_with_naive"] < 1e-3  # same update as the paper's loop (no ReLU kink at conv2 here)
     assert [t["target"] for t in report["targets"]] == ["conv2 @ 32 px: batch 2 costs per run <= batch 1"]
     # Where the time goes (--ops, on by default on a CPU): the three phases cover the step, the forward
@@ -45,3 +53,19 @@ def test_bench_writes_consistent_rows(tmp_path):
         assert phases["backward"]["gflop"] > 0 and 0 < phases["forward"]["rate_to_best"] < 2
         convolutions = {r["phase"] for r in o["operators"] if "conv" in r["op"]}
         assert {"forward", "backward"} <= convolutions, o["operators"]
+
+
+def test_step_flops_count_what_the_step_computes():
+    """The floor's FLOP count on a case known by hand: a linear map of a batch costs 2 B in out forward, the same
+    again for the input gradient, and once more for a weight gradient when the weight requires one."""
+    import torch
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench import step_flops
+
+    layer = torch.nn.Linear(300, 200, bias=False)
+    x = torch.randn(4, 300)
+    assert step_flops(layer, x) == 3 * 2 * 4 * 300 * 200  # forward, input gradient, weight gradient
+    layer.requires_grad_(False)
+    assert step_flops(layer, x) == 2 * 2 * 4 * 300 * 200  # frozen, as the project's graphs are
+    assert layer.weight.grad is None

@@ -269,6 +269,7 @@ def test_seed_spread_pairs_distinct_seeds():
     assert len(sp["m_g per seed"]) == 3
 
 
+@pytest.mark.slow
 def test_noise_model_learns_its_labelled_images(results):
     """Labels follow their images through each shuffled batch: a ResNet18 memorises 16 noise images (labels
     paired with the wrong images would leave it near chance, 1/4)."""
@@ -360,3 +361,37 @@ def test_white_noise_sigma_tells_a_0_from_the_training_noise():
     assert du.white_noise_sigma(noise) == pytest.approx(1 / 3, rel=0.1)
     assert du.white_noise_sigma(photo) < 0.5 * float(photo.std())
     assert du.white_noise_sigma(torch.full((1, 3, 16, 16), 0.3)) == 0.0
+
+
+def test_within_factor_four_families(results):
+    """A number the paper states (e.g. 'over 369,000', '2.84'): on it or inside the factor holds, on the edge is
+    no effect, outside in either direction does not hold, and a measure without signal is refused."""
+    three = lambda v: {f"seed {k}": du.within_factor(x, 2.84, 1.1) for k, x in enumerate(v)}  # noqa: E731
+    assert du.within_factor(2.84, 2.84, 1.1) == 1.0
+    assert judge(results, three([2.84, 2.79, 2.95]), 0.05)["status"] == "holds"
+    assert judge(results, three([2.51, 2.50, 2.52]), 0.05)["status"] == "does not hold"  # below: sigma 1/20's
+    assert judge(results, three([3.5, 3.6, 3.4]), 0.05)["status"] == "does not hold"  # above
+    edge = [2.84 * 1.1, 2.84 / 1.1, 2.84 * 1.1]  # on the factor's edge: no effect
+    assert all(abs(e) < 1e-12 for e in three(edge).values())
+    assert judge(results, three(edge), 0.05)["status"] == "does not hold"
+    assert judge(results, three([2.84, 2.84, 3.5]), 0.05)["status"] == "inconclusive"  # replicates disagree
+    assert du.within_factor(5.68, 2.84, 2.0) == pytest.approx(0.0) and du.within_factor(1.42, 2.84, 2.0) == \
+        pytest.approx(0.0)  # symmetric in the ratio
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="No signal"):
+            du.within_factor(bad, 2.84, 1.1)
+    with pytest.raises(ValueError, match="factor above 1"):
+        du.within_factor(2.84, 2.84, 1.0)
+
+
+def test_absent_change_four_families(results):
+    """'Does not noticeably sharpen': no change or a worse image holds, a change near the noticeable threshold is
+    undecided, a clear sharpening does not hold, and no number is refused."""
+    three = lambda v: {f"seed {k}": du.absent_change(x, 0.05) for k, x in enumerate(v)}  # noqa: E731
+    assert judge(results, three([0.0, -0.01, 0.005]), 0.01)["status"] == "holds"  # flat: the paper's statement
+    assert judge(results, three([-0.2, -0.3, -0.1]), 0.01)["status"] == "holds"  # blurrier: no sharpening either
+    assert judge(results, three([0.2, 0.15, 0.3]), 0.01)["status"] == "does not hold"  # it sharpens
+    assert judge(results, three([0.05, 0.045, 0.055]), 0.01)["status"] == "does not hold"  # at the threshold
+    assert judge(results, three([0.0, 0.0, 0.3]), 0.01)["status"] == "inconclusive"
+    with pytest.raises(ValueError, match="finite"):
+        du.absent_change(float("nan"), 0.05)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # runs notebooks or builds a fresh virtual environment
 CONSTRAINTS = ROOT / "tests" / "colab" / "constraints.txt"
 TINY_04 = dict(PROFILE="tiny", SIDE=8, MAX_DEPTH=2, P_DEPTH=2, STEPS=60, SEARCH_STEP_SIZES=[0.1, 0.01])
 DRIVE = """

@@ -242,6 +242,7 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
         "effect": "Spearman", "effect per replicate": {"seed 0": 1.0}, "effect min, median, max": [0.9, 1.0, 1.0],
         "replicates in the paper's direction": "5 of 5"}),
         "figS2_conditioning": dict(status="does not hold", why="median 3.7e4", numbers={"median": 3.7e4}),
+        "relu_growth_needed": dict(status="does not hold", why="", numbers={}),  # one with published results
         "beyond_non_unique_vit": dict(status="does not hold", why="", numbers={}),  # this reproduction's question
         "procedure_depth_trend_vit": dict(status="holds", why="", numbers={})}
     quick.write_text(json.dumps([dict(claim=c, profile="quick", **kw, **r) for c, r in rows.items()]))
@@ -260,6 +261,12 @@ def test_report_gives_every_claim_the_papers_words_and_each_profiles_verdict(tmp
     assert "**beyond_non_unique_vit**" in beyond.split("Do not hold")[1]
     assert "**procedure_depth_trend_vit**" in beyond.split("Do not hold")[0]
     assert "fig4_conv2**: cpu: below scale (needs 5000 steps)" in text.split("## What this reproduction")[1]
+    published = text.split("## Published results beside ours")[1].split("## Claims, one by one")[0]
+    assert "Puthawala" in published and "3.4 and 10.5" in published and "This record: quick: does not hold" in published
+    assert "Hopcroft" not in published  # only claims the records hold
+    assert "**Published results**" in text.split("### relu_growth_needed")[1].split("###")[0]
+    from paper_claims import LITERATURE
+    assert set(LITERATURE) <= set(CLAIMS)  # every entry sits beside a claim of the paper
     quick.write_text(json.dumps([dict(claim="new_claim", profile="quick", status="holds", why="", numbers={}, **kw)]))
     with pytest.raises(SystemExit, match="new_claim"):
         update_docs.report()

@@ -20,9 +20,11 @@ import torch
 import torchvision
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # runs notebooks or builds a fresh virtual environment
 TINY = {
     "01_representation_vs_depth": dict(IMAGE_SIZE=32, STEPS=10, SEARCH_STEP_SIZES=[0.03, 0.002],
-                                       LAYERS=["conv1", "conv2", "conv3", "conv4"], DEPTH_SEEDS=[0]),
+                                       LAYERS=["conv1", "conv2", "conv3", "conv4"], DEPTH_SEEDS=[0],
+                                       REPLICATE_IMAGES=[]),
     "02_non_uniqueness": dict(IMAGE_SIZE=32, DEPTHS=[18, 50], STEPS=10, FIG3_BLUR=False,
                               SEARCH_STEP_SIZES=[0.03, 0.002], CURVE_STEPS=10, FIG4_STEPS=10, RECORD_EVERY=1,
                               SEEDS=[0, 1]),
