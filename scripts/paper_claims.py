@@ -398,7 +398,7 @@ LITERATURE: dict[str, list[tuple[str, str, str]]] = {
         "generated from late model stages\"",
         "supports the paper (trained models represent the input worse at depth)")],
     "relu_growth_needed": [(
-        "Puthawala, Kothari, Lassas, Dokmanic and de Hoop, Globally Injective ReLU Networks, JMLR 23 (2022); "
+        "Puthawala, Kothari, Lassas, Dokmanic and de Hoop, Globally Injective ReLU Networks, JMLR (2022); "
         "arXiv:2006.08464",
         "a ReLU layer needs an expansivity factor of two to be injective (necessary, and sufficient for suitable "
         "weights); with iid Gaussian weights global injectivity needs an expansivity between 3.4 and 10.5; for a "
@@ -408,7 +408,6 @@ LITERATURE: dict[str, list[tuple[str, str, str]]] = {
     "figS1_trained_non_unique": [(
         "Mahendran and Vedaldi, Understanding Deep Image Representations by Inverting Them, CVPR 2015",
         "inverting a trained AlexNet with a natural-image prior, \"several layers in CNNs retain photographically "
-        "accurate information about the image, with different degrees of geometric and photometric invariance\" "
-        "(deeper layers' reconstructions differ more from the image)",
+        "accurate information about the image, with different degrees of geometric and photometric invariance\"",
         "supports the paper (deep codes are shared by different images)")],
 }
