@@ -375,14 +375,10 @@ def profile_ops(model: nn.Module, target: torch.Tensor, size: int, layer: str, b
     phase, per step over ``steps`` steps after the first. Times include the profiler's own overhead (a few
     %); the fastest of ``pairs`` profiles is kept."""
     from torch.profiler import ProfilerActivity, profile
-    from torch.utils.flop_counter import FlopCounterMode
 
-    x = target.expand(batch, -1, -1, -1).clone().requires_grad_(True)
-    with FlopCounterMode(display=False) as counter:
-        y = model(x)
-        forward = counter.get_total_flops()
-        y.abs().sum().backward()  # autograd.grad on a leaf is not supported under the FLOP counter
-    flops = {"forward": forward, "backward": counter.get_total_flops() - forward}
+    x = target.expand(batch, -1, -1, -1)
+    forward = forward_flops(model, x)
+    flops = {"forward": forward, "backward": step_flops(model, x) - forward}
     labelled, lrs = Labelled(model), step_sizes(batch)
     project_loop(labelled, target, 2, lrs)  # kernel selection, allocations
 
