@@ -23,9 +23,10 @@ from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPS
                              read_image, replicate_image)
 from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, NON_UNIQUE_FLOOR, SATURATED, absent_change,
                              depth_needs_more_iterations, depth_rank_correlation, depth_trend, depth_trends,
-                             exponential_decay, iterations_to_reach, late_trend, no_signal, non_unique,
-                             non_unique_effects, plateau_while_falling, relative_gap, share_above, spread_floor,
-                             stall_effect, start_distance_ratio, too_short, within_factor)
+                             detail_correlation, exponential_decay, iterations_to_reach, kept_then_lost,
+                             late_trend, matched_window, no_signal, non_unique, non_unique_effects,
+                             plateau_while_falling, relative_gap, share_above, spread_floor, stall_effect,
+                             start_distance_ratio, too_short, within_factor)
 from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claims, check_claim,
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
@@ -41,9 +42,9 @@ from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYER
 from depthrep.metrics import (PAPER_CODE_SHIFT_SIGMA, SHIFTS, colour_matched_distance, distances, embedding_distance, input_distance,
                               kernel_concentration, shifted_input, spectral_slope, white_noise_sigma)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
-from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, WeightsUnavailableError, freeze, imagenet_normalize, kaiming_init,
-                             load_beyond_cnn, load_efficientnet_lite0, load_resnet, load_trained, make_mlp,
-                             trained_weights_cached)
+from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, NoSkip, WeightsUnavailableError, freeze, imagenet_normalize,
+                             gabor_bank, kaiming_init, load_beyond_cnn, load_efficientnet_lite0, load_resnet,
+                             load_trained, make_mlp, trained_weights_cached, with_gabor_conv1, without_skips)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise
 from depthrep.plots import NOT_MATCHED, image_grid, run_title, to_numpy_image
 from depthrep.results import (cached, code_version, load_safely, locked, results_dir, results_root, save_fig,

@@ -270,3 +270,54 @@ def absent_change(change: float, noticeable: float) -> float:
         raise ValueError(f"absent_change needs a finite change and a positive threshold, got {change!r}, "
                          f"{noticeable!r}.")
     return float(noticeable - change)
+
+
+def detail_correlation(image: np.ndarray, target: np.ndarray, sigma: float) -> float:
+    """How much of the target's fine pattern (the dalmatian's spots) an image reproduces where the target has it:
+    Pearson's correlation of the two images' detail, each image's brightness (the mean over its channels) less
+    its Gaussian blur of ``sigma`` pixels. 1 for the target's own pattern (at any contrast or brightness), about
+    0 for unrelated detail or none. Images as arrays or CPU tensors, (..., H, W)."""
+    def detail(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        x = x.reshape(-1, *x.shape[-2:]).mean(0)
+        r = max(1, int(np.ceil(3 * sigma)))
+        if not (sigma > 0 and r < min(x.shape)):
+            raise ValueError(f"detail_correlation needs 0 < 3 sigma < the image's side, got sigma {sigma!r} for "
+                             f"{x.shape[0]}x{x.shape[1]} px.")
+        k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+        k /= k.sum()
+        blurred = np.pad(x, r, mode="reflect")
+        for axis in (0, 1):
+            blurred = np.apply_along_axis(np.convolve, axis, blurred, k, mode="valid")
+        d = (x - blurred).ravel()
+        return d - d.mean()
+
+    d, t = detail(image), detail(target)
+    norm = np.linalg.norm(d) * np.linalg.norm(t)
+    return float(d @ t / norm) if norm > 0 else 0.0
+
+
+def kept_then_lost(values: Mapping[str, float], kept: Sequence[str], lost: Sequence[str], level: float) -> float:
+    """A pattern "found in" the ``kept`` layers and "noticeably different" in the ``lost`` ones, as one effect:
+    the smaller of how far every kept layer's value (e.g. ``detail_correlation``) lies above ``level`` and how
+    far every lost layer's lies below it. > 0: the paper's direction; < 0: a kept layer lost the pattern (it
+    disappears earlier), a lost layer kept it (later, or never), or no layer has it."""
+    if not (kept and lost):
+        raise ValueError("kept_then_lost needs at least one kept and one lost layer.")
+    return float(min(min(values[k] for k in kept) - level, level - max(values[k] for k in lost)))
+
+
+def matched_window(step_sizes: Sequence[float], m_g: Sequence[float], m_s: float) -> dict:
+    """How wide a range of step sizes reaches the embedding (final m_g < ``m_s``) on a log grid of one ratio:
+    the matched step sizes' count times log2 of the ratio (``octaves``: 2 for two neighbours at ratio 2), the
+    smallest and largest matched, and ``censored`` when a matched value lies on the grid's edge (the range may go
+    on past it: its width is not measured). No matched value: width 0."""
+    s = np.asarray(step_sizes, dtype=np.float64)
+    order = np.argsort(s)
+    s, g = s[order], np.asarray(m_g, dtype=np.float64)[order]
+    ratios = s[1:] / s[:-1]
+    if len(s) < 3 or not np.allclose(ratios, ratios[0], rtol=1e-6) or not ratios[0] > 1:
+        raise ValueError(f"matched_window needs a log grid of at least 3 distinct step sizes, got {list(s)}.")
+    hit = np.isfinite(g) & (g < m_s)
+    return {"octaves": float(hit.sum() * np.log2(ratios[0])), "censored": bool(hit[0] or hit[-1]),
+            "matched": [float(v) for v in s[hit]]}

@@ -79,9 +79,11 @@ def paper_blur_sigmas(target: torch.Tensor, reference: torch.Tensor) -> tuple[fl
 
 def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """a_0 ~ N(mean, std) per pixel, from its own seeded generator (independent of the global seed)."""
+    """a_0 ~ N(mean, std) per pixel, from its own seeded generator (independent of the global seed). Drawn in
+    float32 whatever ``dtype`` (torch draws other numbers in float64), so a float64 run starts where its float32
+    twin does."""
     gen = torch.Generator().manual_seed(int(seed))
-    return mean + std * torch.randn(*shape, generator=gen, dtype=dtype)
+    return (mean + std * torch.randn(*shape, generator=gen, dtype=torch.float32)).to(dtype)
 
 
 @safe_type

@@ -13,9 +13,10 @@ PAPER_CODE_SHIFT_SIGMA = 1 / 18  # a' = a + N(0, sigma): the paper's text says 1
 
 def shifted_input(target: torch.Tensor, sigma: float = 1 / 20, seed: int = 0) -> torch.Tensor:
     """a' = a + N(0, sigma), eq. (7), seeded (the paper's text: 1/20; its code: 1/18); its noise stream is
-    not a_0's (``start_image`` with the same seed)."""
+    not a_0's (``start_image`` with the same seed). Drawn in float32 whatever the target's dtype, as a_0 is."""
     gen = torch.Generator().manual_seed(SHIFT_STREAM + int(seed))
-    return target + sigma * torch.randn(target.shape, generator=gen, dtype=target.dtype).to(target.device)
+    noise = torch.randn(target.shape, generator=gen, dtype=torch.float32)
+    return target + sigma * noise.to(target.device, target.dtype)
 
 
 @torch.no_grad()

@@ -6,6 +6,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -102,6 +103,73 @@ def _torchvision_trained(builder, weights_name: str, builder_name: str, **kwargs
 
 
 BEYOND_CNN = ("GoogLeNet", "ViT", "Mixer")
+
+
+class NoSkip(nn.Module):
+    """A torchvision ResNet block with its shortcut (identity or downsample) removed: the block's own path only.
+    Its parameters sit under ``block.``, so the plain model's fingerprint differs from the residual one's."""
+
+    def __init__(self, block: nn.Module) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.block
+        out = b.relu(b.bn1(b.conv1(x)))
+        if hasattr(b, "conv3"):  # Bottleneck: 1x1, 3x3, 1x1
+            out = b.relu(b.bn2(b.conv2(out)))
+            return b.relu(b.bn3(b.conv3(out)))
+        return b.relu(b.bn2(b.conv2(out)))  # BasicBlock: 3x3, 3x3
+
+
+def without_skips(model: nn.Module) -> nn.Module:
+    """A copy of a torchvision ResNet whose every block drops its residual connection: the same weights, depth,
+    widths and strides as a plain network (sec. 2 chose ResNets for their skips: "a wider range of possible
+    epsilon values"). The downsampling shortcuts' weights stay in the model, unused."""
+    import copy
+
+    plain = copy.deepcopy(model)
+    for stage in (plain.layer1, plain.layer2, plain.layer3, plain.layer4):
+        for i in range(len(stage)):
+            stage[i] = NoSkip(stage[i])
+    return plain
+
+
+def gabor_bank(n: int, size: int, seed: int = 0) -> torch.Tensor:
+    """``n`` colour kernels [n, 3, size, size] (n a multiple of 4): a quarter Gaussian blobs (sigma size/6 and
+    size/4, alternating), the rest Gabor functions (a cosine or sine wave under a Gaussian envelope of half its
+    wavelength) at 8 orientations and 3 wavelengths from 2.5 px to ``size`` px; each kernel's spatial pattern
+    times a random unit colour vector (seeded), so that colour reaches the next layer as with random kernels."""
+    if n % 4 or size < 3:
+        raise ValueError(f"gabor_bank needs n a multiple of 4 and size >= 3, got n={n}, size={size}.")
+    gen = torch.Generator().manual_seed(int(seed))
+    r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    y, x = torch.meshgrid(r, r, indexing="ij")
+    patterns = [torch.exp(-(x ** 2 + y ** 2) / (2 * (size / (6 if k % 2 == 0 else 4)) ** 2)) for k in range(n // 4)]
+    wavelengths = torch.logspace(np.log10(2.5), np.log10(size), 3, dtype=torch.float64)
+    waves = [(theta, lam, phase) for lam in wavelengths for theta in torch.arange(8) * torch.pi / 8
+             for phase in (0.0, torch.pi / 2)]
+    for theta, lam, phase in waves[:n - len(patterns)]:
+        u = x * torch.cos(theta) + y * torch.sin(theta)
+        envelope = torch.exp(-(x ** 2 + y ** 2) / (2 * (lam / 2) ** 2))
+        patterns.append(envelope * torch.cos(2 * torch.pi * u / lam + phase))
+    colours = torch.randn(n, 3, generator=gen, dtype=torch.float64)
+    colours /= colours.norm(dim=1, keepdim=True)
+    bank = torch.stack([c[:, None, None] * (p / p.norm()) for c, p in zip(colours, patterns)])
+    return bank.float()
+
+
+def with_gabor_conv1(model: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of a ResNet whose first convolution is ``gabor_bank``, each kernel scaled to the norm of the
+    random kernel it replaces (sec. 6: are wavelets learned because they make the output "more unique"?)."""
+    import copy
+
+    gabor = copy.deepcopy(model)
+    w = gabor.conv1.weight
+    bank = gabor_bank(w.shape[0], w.shape[-1], seed).to(w.device, w.dtype)
+    with torch.no_grad():
+        w.copy_(bank * w.flatten(1).norm(dim=1)[:, None, None, None])
+    return gabor
 
 
 def kaiming_init(model: nn.Module) -> nn.Module:

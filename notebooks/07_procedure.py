@@ -69,6 +69,8 @@ SMALL: bool = True  # the ViT: 4 blocks, 8-px patches, width 192; paper profile:
 SEEDS: list = [0]  # replicates: weights, a_0 and shift from one seed; quick: one (inconclusive)
 REPLICATE_IMAGES: list = []  # more photographs (scikit-image's) with seed SEEDS[0]; paper: none
 PROCEDURES: list = ["paper", "Adam", "momentum", "Fourier"]  # paper: its own update only
+RESIDUAL_SEEDS: list = [0, 1, 2]  # ResNet50 with and without its skips (sec. 2), one draw per seed
+RESIDUAL_LAYER: str = "conv3"  # where the two are compared; paper: conv1..conv5 (Fig. 2)
 
 # %%
 NB = "07_procedure"
@@ -234,6 +236,60 @@ du.save_json(dict(profile=PROFILE, image=source, sizes=SIZES,
 if PROFILE == "quick" and "ResNet50" in ARCHS:
     assert min(claims.effects("procedure_depth_trend_resnet50")) >= du.MIN_RHO, \
         "ResNet50: m_i should grow with depth under every matched procedure"
+
+# %% [markdown]
+# ## Why ResNets: the range of step sizes that reaches the embedding (sec. 2)
+# The paper chose ResNets "reasoning that the residual connections in these models would make
+# gradient descent on the input easier to tune, ie that there would be a wider range of possible
+# epsilon values that yield a sufficiently small" m_g. The untrained ResNet50 against the same
+# network with every shortcut removed (`du.without_skips`: the same weights, depth, widths and
+# strides), eq. (4) on one grid of step sizes at ratio 2, every run the full budget: the width of
+# the matched window (m_g < m_s), in octaves. A window on the grid's edge is not measured.
+
+# %%
+RESIDUAL_GRID = [2.0 ** k for k in range(-11, 2)]  # 1/2048 .. 2: both models' windows at 48-64 px
+RESIDUAL_TEXT = ("residual connections give a wider range of step sizes that reach the embedding "
+                 f"(m_g < m_s) than the same network without them (untrained ResNet50, "
+                 f"{RESIDUAL_LAYER}, eq. (4))")
+windows, residual_runs = {}, {}
+for sd in RESIDUAL_SEEDS:
+    residual = du.load_resnet(50, trained=False, seed=sd).to(DEVICE)
+    for kind, model in (("residual", residual), ("plain", du.without_skips(residual))):
+        r = residual_runs[(kind, sd)] = du.layer_run(
+            NB, f"ResNet50-{kind}-{RESIDUAL_LAYER}-seed{sd}", model, RESIDUAL_LAYER, target, STEPS,
+            RESIDUAL_GRID, blur=False, decay_to=0.0, seed=sd, relocate=False, extend=0)
+        windows[(kind, sd)] = w = du.matched_window(list(r["search"]), list(r["search"].values()),
+                                                    r["m_s"])
+        print(f"seed {sd} {kind:8}: matched {w['octaves']:.0f} octave(s) "
+              f"{[f'{v:.2g}' for v in w['matched']]}" + (" (censored)" if w["censored"] else ""))
+fig, ax = plt.subplots(figsize=(6.5, 3.2))
+for (kind, sd), r in residual_runs.items():
+    ax.plot(list(r["search"]), [min(v, 1e3) / r["m_s"] for v in r["search"].values()],
+            marker="o", ms=3, ls="-" if kind == "residual" else "--",
+            color=f"C{RESIDUAL_SEEDS.index(sd)}", label=f"seed {sd}, {kind}")
+ax.axhline(1.0, color="0.5", lw=0.8, ls=":", label="m_g = m_s")
+ax.set(xscale="log", yscale="log", xlabel="step size", ylabel="final m_g / m_s")
+ax.set_title(f"ResNet50 with and without skips, {RESIDUAL_LAYER}, {IMAGE_SIZE} px, {STEPS} steps",
+             fontsize=9)
+ax.legend(fontsize=6, ncol=2)
+du.save_fig(fig, NB, "residual_step_window")
+plt.show()
+censored = [f"seed {sd} {kind}" for (kind, sd), w in windows.items() if w["censored"]]
+claims.check(
+    "sec2_residual_wider_step_range", text=RESIDUAL_TEXT, figure="Sec. 2",
+    model="ResNet50 untrained",
+    numbers={"matched step sizes": {f"seed {sd} {kind}": w["matched"]
+                                    for (kind, sd), w in windows.items()},
+             "grid": "2^-11 .. 2^1, ratio 2"},
+    effects={f"seed {sd}": windows[("residual", sd)]["octaves"] - windows[("plain", sd)]["octaves"]
+             for sd in RESIDUAL_SEEDS},
+    floor=1.0, effect="octaves of step size that reach the embedding, with skips minus without "
+                      "(> 0: wider with; one grid step = 1 octave)",
+    # undecided only where neither network reaches the embedding at any step size (too short a run)
+    runs={f"seed {sd} {kind}": residual_runs[(kind, sd)] for sd in RESIDUAL_SEEDS
+          for kind in [max(("residual", "plain"), key=lambda k: windows[(k, sd)]["octaves"])]},
+    below_scale=(f"the matched window reaches the grid's edge ({', '.join(censored)}): its "
+                 "width is not measured" if censored else ""))
 
 # %% [markdown]
 # ## Explorer

@@ -318,6 +318,31 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "approximate (Figure 2) has only 3 * 299 * 299 = 268,203 elements",
         "counted on this project's truncated ResNet50 at 299 px (a check of its layer names: conv4 is "
         "torchvision's layer3)"),
+    "sec2_spot_pattern_conv4": (
+        "Sec. 2, Fig. 2",
+        "finer details like the exact spot pattern of the input are only found from layers Conv1 to Conv3 ... "
+        "the spot pattern on the Dalmatian's coat disappears in the same layer (Conv4) of the untrained model",
+        "the paper judges by eye; here by the correlation of each a_g's fine detail (brightness less its blur at "
+        "about a spot's radius, image size / 32) with the dalmatian's, 'found' above 0.5, on the eq. (4) runs "
+        "(Fig. S3: 'the same observations'), 3 seeds at cpu; at 48-64 px a spot is narrower than conv3's stride "
+        "(8 px), so those profiles are below scale and only record the numbers"),
+    "sec2_residual_wider_step_range": (
+        "Sec. 2",
+        "reasoning that the residual connections in these models would make gradient descent on the input easier "
+        "to tune, ie that there would be a wider range of possible epsilon values that yield a sufficiently small "
+        "|y^ - y|",
+        "the paper states it as its reason and does not measure it; here the untrained ResNet50 against the same "
+        "network with every shortcut removed (same weights, depth, widths, strides; the issue's VGG-11 would "
+        "change all of them), eq. (4) at conv3 on one grid of step sizes at ratio 2 (2^-11..2), every run the "
+        "full budget: the octaves of step size whose run ends with m_g < m_s, 3 seeds"),
+    "sec6_gabor_more_unique": (
+        "Sec. 6",
+        "We postulate that wavelet functions are learned precisely because they create an output that is more "
+        "unique with respect to certain aspects of the input than the naive output, resulting in representations "
+        "from these layers to become visually sharper after training on ImageNet",
+        "the paper postulates it from Fig. S5's kernels and does not test it; here the untrained ResNet50 whose "
+        "conv1 is a fixed bank of Gabor functions and Gaussian blobs (random colours, each kernel at the norm of "
+        "the random kernel it replaces) against its random kernels, eq. (4) at conv2, on each seed and photograph"),
     "appendix_step_sizes": (
         "Appendix",
         "Typically shallow layer visualization were obtained with larger learning rates than deep layer "
@@ -327,6 +352,16 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "depends on the loss's scale (the paper's code multiplies its L1 loss by 0.15, this project does not) "
         "and the image, so the fall from conv1 to conv5 is judged (the paper's: 500x), 'approximately' taken "
         "as within a factor of 4, one grid step; the values are recorded beside"),
+    **{f"sec43_{a.lower()}_lesser": (
+        "Sec. 4.3",
+        "including ReLU activations, and to a lesser extent other nonlinear activations, after each layer leads "
+        "to a substantial drop in representation visualization accuracy, or more precisely ||a - a_g|| "
+        "increased for a given output distance",
+        f"the paper names no other activation; {a} (PyTorch's defaults) is one claim of three (GELU, tanh, "
+        "LeakyReLU), judged per weight draw: m_i between the linear MLP's and ReLU's, at least 5% from each; the "
+        "constant-width (n) MLP at depth 2 with 3 x 10 x 10 inputs (the paper: 3 x 29 x 29), the same budget and "
+        "line search as Fig. 9's runs")
+       for a in ("GELU", "tanh", "LeakyReLU")},
     "sec41_each_layer_overcomplete": (
         "Sec. 4.1",
         "an arbitrarily 'good' input representation is possible if and only if each transformation between "
@@ -358,9 +393,16 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 4",
         "changing from 32-bit to 64-bit floating precision did not affect representations for convolutional or "
         "fully connected models",
-        "fully connected only (the convolutional half is not run): Fig. 6's undercomplete 0.8 n linear MLP, "
-        "eq. (4) again in float64 with the same weights, start, budget and line search; a change of m_i by 5% "
-        "or more counted as an effect"),
+        "fully connected half (the convolutional half: sec4_float_precision_conv): Fig. 6's undercomplete 0.8 n "
+        "linear MLP, eq. (4) again in float64 with the same weights, start, budget and line search; a change of "
+        "m_i by 5% or more counted as an effect"),
+    "sec4_float_precision_conv": (
+        "Sec. 4",
+        "changing from 32-bit to 64-bit floating precision did not affect representations for convolutional or "
+        "fully connected models",
+        "convolutional half: the untrained ResNet50's eq. (4) runs at conv2 and conv4 again in float64 with the "
+        "same weights, start, shift, step size and budget, on each seed and photograph, at 48-64 px; a change of "
+        "m_i by 5% or more counted as an effect"),
     "sec7_inverted_mlp_overfitting": (
         "Sec. 7",
         "for both CIFAR10 and CIFAR100, MLP-type architectures that with inverted architectures overfit no more "

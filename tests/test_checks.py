@@ -395,3 +395,79 @@ def test_absent_change_four_families(results):
     assert judge(results, three([0.0, 0.0, 0.3]), 0.01)["status"] == "inconclusive"
     with pytest.raises(ValueError, match="finite"):
         du.absent_change(float("nan"), 0.05)
+
+
+def spots(size=64, seed=0):
+    """A dalmatian-like pattern: dark discs of about 3 px on a light field, with a smooth brightness ramp."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    image = 0.8 + 0.1 * yy / size
+    for cy, cx in rng.uniform(0, size, (40, 2)):
+        image[(yy - cy) ** 2 + (xx - cx) ** 2 < 2.5] = 0.1
+    return np.stack([image] * 3)
+
+
+def test_detail_correlation_sees_the_pattern_not_its_colour_or_blur():
+    a, sigma = spots(), 2.0
+    assert du.detail_correlation(a, a, sigma) == pytest.approx(1.0)
+    assert du.detail_correlation(0.5 * a[::-1] + 0.2, a, sigma) == pytest.approx(1.0)  # contrast, brightness
+    assert du.detail_correlation(a + np.random.default_rng(1).normal(0, 0.05, a.shape), a, sigma) > 0.8
+    assert abs(du.detail_correlation(spots(seed=2), a, sigma)) < 0.2  # another dalmatian's spots
+    smooth = np.broadcast_to(np.linspace(0, 1, 64), (3, 64, 64))  # a ramp with no spots: nothing shared
+    assert abs(du.detail_correlation(smooth, a, sigma)) < 0.1
+    assert du.detail_correlation(np.zeros_like(a), a, sigma) == 0.0  # no detail at all
+    assert du.detail_correlation(torch.from_numpy(a[None]), a, sigma) == pytest.approx(1.0)  # (1, C, H, W)
+    with pytest.raises(ValueError, match="side"):
+        du.detail_correlation(a, a, 30.0)
+
+
+def test_kept_then_lost_four_families(results):
+    """'Found from Conv1 to Conv3 ... a noticeably different pattern in Conv4 and Conv5': the pattern kept to
+    conv3 and lost from conv4 holds; lost one layer early, kept throughout, or never present does not; the
+    replicates split is undecided."""
+    layers = ["conv1", "conv2", "conv3", "conv4", "conv5"]
+    effect = lambda v: du.kept_then_lost(dict(zip(layers, v)), layers[:3], layers[3:], 0.5)  # noqa: E731
+    three = lambda *vs: {f"seed {k}": effect(v) for k, v in enumerate(vs)}  # noqa: E731
+    paper = [1.0, 0.8, 0.7, 0.1, 0.05]
+    assert judge(results, three(paper, paper, [0.99, 0.7, 0.6, 0.2, 0.1]), 0.05)["status"] == "holds"
+    early = [1.0, 0.6, 0.05, 0.03, 0.03]  # measured at 64 px: the spots are gone at conv3 already
+    assert judge(results, three(early, early, early), 0.05)["status"] == "does not hold"
+    flat = [0.5] * 5  # no effect
+    assert judge(results, three(flat, flat, flat), 0.05)["status"] == "does not hold"
+    kept = [1.0, 0.9, 0.9, 0.85, 0.8]  # reverse: the pattern survives to conv5
+    assert judge(results, three(kept, kept, kept), 0.05)["status"] == "does not hold"
+    none = [0.02] * 5  # not even conv1 has it: its run missed the embedding (no signal), so undecided
+    missed = {f"seed {k} conv1": run(m_g=3.0, m_s=2.0) for k in range(3)}
+    assert judge(results, three(none, none, none), 0.05, runs=missed)["status"] == "inconclusive"
+    assert judge(results, three(paper, early, kept), 0.05)["status"] == "inconclusive"
+    with pytest.raises(ValueError, match="kept and one lost"):
+        du.kept_then_lost({"conv1": 1.0}, ["conv1"], [], 0.5)
+
+
+def test_matched_window_four_families(results):
+    """'A wider range of possible step sizes that yield a sufficiently small m_g' (residual over plain): a
+    wider matched window holds; equal widths (the grid shifted between models) and a narrower one do not; no
+    step size matched on either side is undecided (the best runs missed), and a window on the grid's edge is
+    censored."""
+    grid = [2.0 ** k for k in range(-11, 2)]
+    window = lambda lo, hi, m_s=1.0: du.matched_window(  # noqa: E731
+        grid, [0.5 if lo <= k <= hi else 2.0 for k in range(-11, 2)], m_s)
+    assert window(-6, -4) == {"octaves": 3.0, "censored": False, "matched": [2.0 ** -6, 2.0 ** -5, 2.0 ** -4]}
+    assert window(-11, -9)["censored"] and window(0, 1)["censored"]
+    assert du.matched_window(grid[::2], [0.5 if k in (-7, -5) else 2.0 for k in range(-11, 2, 2)], 1.0)[
+        "octaves"] == 4.0  # two neighbours at ratio 4 span 4 octaves
+    assert window(-6, -4, m_s=0.1)["octaves"] == 0.0  # nothing reached
+    gap = lambda res, plain: res["octaves"] - plain["octaves"]  # noqa: E731
+    three = lambda *pairs: {f"seed {k}": gap(*p) for k, p in enumerate(pairs)}  # noqa: E731
+    wide, narrow, shifted = window(-8, -3), window(-5, -4), window(-3, -2)
+    assert judge(results, three((wide, narrow), (wide, narrow), (wide, shifted)), 1.0)["status"] == "holds"
+    assert judge(results, three((narrow, shifted), (narrow, shifted), (shifted, narrow)), 1.0)["status"] == \
+        "does not hold"  # same width, elsewhere on the grid
+    assert judge(results, three((narrow, wide), (narrow, wide), (narrow, wide)), 1.0)["status"] == \
+        "does not hold"
+    missed = {f"seed {k} {m}": run(m_g=2.0, m_s=1.0) for k in range(3) for m in ("residual", "plain")}
+    none = window(-6, -4, m_s=0.1)
+    assert judge(results, three((none, none), (none, none), (none, none)), 1.0, runs=missed)["status"] == \
+        "inconclusive"
+    with pytest.raises(ValueError, match="log grid"):
+        du.matched_window([1.0, 2.0, 5.0], [0.5, 0.5, 0.5], 1.0)

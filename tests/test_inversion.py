@@ -55,6 +55,47 @@ def test_truncated_model_equals_intermediate_activation_and_stops_there():
     assert any(k.startswith("layer3") for k in kept)
 
 
+@pytest.mark.parametrize("depth", [18, 50])
+def test_without_skips_drops_every_shortcut_and_nothing_else(depth):
+    model = du.load_resnet(depth)
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    block = model.layer1[1]  # an identity block: residual relu(z + x), plain relu(z)
+    last_bn = block.bn3 if depth == 50 else block.bn2
+    with torch.no_grad():
+        last_bn.weight.zero_(), last_bn.bias.zero_()  # z = 0: the residual block passes x, the plain one 0
+        h = torch.relu(torch.randn(1, block.conv1.in_channels, 8, 8))
+        torch.testing.assert_close(block(h), h)
+        plain = du.without_skips(model)
+        assert plain.layer1[1](h).abs().max() == 0
+        assert isinstance(plain.layer3[0], du.NoSkip) and not isinstance(model.layer3[0], du.NoSkip)
+        for layer in ("conv1", "conv3"):  # same shapes; conv1 has no block, so the same values
+            fast, residual = du.truncate(plain, layer)(x), du.truncate(model, layer)(x)
+            assert fast.shape == residual.shape
+            torch.testing.assert_close(fast, du.truncate(plain, layer, fast=False)(x), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(du.truncate(plain, "conv1")(x), du.truncate(model, "conv1")(x))
+    assert du.fingerprint(plain) != du.fingerprint(model)  # a cache cannot serve one for the other
+
+
+def test_gabor_conv1_keeps_each_kernels_norm_and_is_a_gabor_bank():
+    model = du.load_resnet(18, seed=1)
+    gabor = du.with_gabor_conv1(model, seed=1)
+    w, w0 = gabor.conv1.weight, model.conv1.weight
+    torch.testing.assert_close(w.flatten(1).norm(dim=1), w0.flatten(1).norm(dim=1))
+    assert not torch.allclose(w, w0) and du.fingerprint(gabor) != du.fingerprint(model)
+    bank = du.gabor_bank(64, 7, seed=1)
+    assert bank.shape == (64, 3, 7, 7)
+    # each kernel is one colour times one spatial pattern (rank 1); a quarter of the patterns are blobs
+    # (one sign), the rest Gabor functions, which change sign along their wave
+    patterns = []
+    for k in bank:
+        _, values, vh = torch.linalg.svd(k.reshape(3, -1).double())
+        assert values[1] < 1e-6 * values[0]
+        patterns.append(vh[0])
+    assert sum(bool((p > 0).any() and (p < 0).any()) for p in patterns) == 48
+    with pytest.raises(ValueError, match="multiple of 4"):
+        du.gabor_bank(10, 7)
+
+
 def test_node_names_work_for_any_model():
     model = du.load_efficientnet_lite0(trained=False)
     out = du.truncate(model, "_blocks.4.add")(torch.rand(1, 3, 64, 64))
@@ -99,6 +140,13 @@ def test_start_image_and_shift_follow_the_paper():
     # a' - a and a_0 - 0.7 come from different noise for the same seed (they were once the same draw).
     shift = du.shifted_input(a, 1 / 20, seed=0).flatten()
     assert abs(float(torch.corrcoef(torch.stack([shift, (a0 - 0.7).flatten()]))[0, 1])) < 0.01
+
+    # A float64 run starts and is shifted where its float32 twin is (torch's float64 draws are other numbers):
+    # otherwise a precision comparison would compare two starts.
+    torch.testing.assert_close(du.start_image((1, 3, 40, 40), 3, dtype=torch.float64),
+                               du.start_image((1, 3, 40, 40), 3).double())
+    a64 = torch.full((1, 3, 40, 40), 0.5, dtype=torch.float64)
+    torch.testing.assert_close(du.shifted_input(a64, seed=2), du.shifted_input(a64.float(), seed=2).double())
 
 
 def test_m_s_is_the_mean_over_several_shifts():
