@@ -61,6 +61,20 @@ BUGS = [
      "return float(noticeable + change)", "tests/test_checks.py"),
     ("the floor counts the forward pass only", "scripts/bench.py", "model(x).abs().sum().backward()",
      "model(x).abs().sum()", "tests/test_bench.py"),
+    ("the detail correlation keeps the shading", "depthrep/checks.py", "d = (x - blurred).ravel()", "d = x.ravel()",
+     "tests/test_checks.py"),
+    ("a pattern kept in one layer is enough", "depthrep/checks.py",
+     "return float(min(min(values[k] for k in kept) - level, level - max(values[k] for k in lost)))",
+     "return float(max(min(values[k] for k in kept) - level, level - max(values[k] for k in lost)))",
+     "tests/test_checks.py"),
+    ("the step-size window counts grid points, not octaves", "depthrep/checks.py",
+     'return {"octaves": float(hit.sum() * np.log2(ratios[0]))', 'return {"octaves": float(hit.sum())',
+     "tests/test_checks.py"),
+    ("without_skips keeps the identity shortcut", "depthrep/models.py", "return b.relu(b.bn3(b.conv3(out)))",
+     "return b.relu(b.bn3(b.conv3(out)) + x)", "tests/test_inversion.py"),
+    ("a float64 run draws its own start", "depthrep/inversion.py",
+     "generator=gen, dtype=torch.float32)).to(dtype)", "generator=gen, dtype=dtype)).to(dtype)",
+     "tests/test_inversion.py"),
 ]
 
 

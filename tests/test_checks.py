@@ -401,7 +401,7 @@ def spots(size=64, seed=0):
     """A dalmatian-like pattern: dark discs of about 3 px on a light field, with a smooth brightness ramp."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:size, :size]
-    image = 0.8 + 0.1 * yy / size
+    image = 0.5 + 0.4 * yy / size  # shading: no detail at the spots' scale
     for cy, cx in rng.uniform(0, size, (40, 2)):
         image[(yy - cy) ** 2 + (xx - cx) ** 2 < 2.5] = 0.1
     return np.stack([image] * 3)
@@ -415,6 +415,8 @@ def test_detail_correlation_sees_the_pattern_not_its_colour_or_blur():
     assert abs(du.detail_correlation(spots(seed=2), a, sigma)) < 0.2  # another dalmatian's spots
     smooth = np.broadcast_to(np.linspace(0, 1, 64), (3, 64, 64))  # a ramp with no spots: nothing shared
     assert abs(du.detail_correlation(smooth, a, sigma)) < 0.1
+    shading = np.stack([0.5 + 0.4 * np.mgrid[:64, :64][0] / 64] * 3)  # the target without its spots
+    assert abs(du.detail_correlation(shading, a, sigma)) < 0.2
     assert du.detail_correlation(np.zeros_like(a), a, sigma) == 0.0  # no detail at all
     assert du.detail_correlation(torch.from_numpy(a[None]), a, sigma) == pytest.approx(1.0)  # (1, C, H, W)
     with pytest.raises(ValueError, match="side"):
