@@ -310,8 +310,8 @@ def kept_then_lost(values: Mapping[str, float], kept: Sequence[str], lost: Seque
 def matched_window(step_sizes: Sequence[float], m_g: Sequence[float], m_s: float) -> dict:
     """How wide a range of step sizes reaches the embedding (final m_g < ``m_s``) on a log grid of one ratio:
     the matched step sizes' count times log2 of the ratio (``octaves``: 2 for two neighbours at ratio 2), the
-    smallest and largest matched, and ``censored`` when a matched value lies on the grid's edge (the range may go
-    on past it: its width is not measured). No matched value: width 0."""
+    ``matched`` step sizes, and ``censored`` when a matched value lies on the grid's edge (the range may go on
+    past it: its width is not measured). No matched value: width 0."""
     s = np.asarray(step_sizes, dtype=np.float64)
     order = np.argsort(s)
     s, g = s[order], np.asarray(m_g, dtype=np.float64)[order]

@@ -2,6 +2,7 @@
 ViT and MLP-Mixer (notebook 06), MLPs."""
 from __future__ import annotations
 
+import copy
 import urllib.parse
 from pathlib import Path
 from typing import Callable, Sequence
@@ -30,8 +31,6 @@ def copy_without_hooks(model: nn.Module) -> nn.Module:
     often keep the last output, a tensor inside an autograd graph, which ``copy.deepcopy`` refuses to copy; and a
     private copy made for inversion should not call them at every step. ``model`` keeps its hooks (and the copy
     keeps the state-dict hooks that modules register for themselves)."""
-    import copy
-
     memo: dict = {}
     for module in model.modules():
         for name, value in vars(module).items():
@@ -126,9 +125,7 @@ def without_skips(model: nn.Module) -> nn.Module:
     """A copy of a torchvision ResNet whose every block drops its residual connection: the same weights, depth,
     widths and strides as a plain network (sec. 2 chose ResNets for their skips: "a wider range of possible
     epsilon values"). The downsampling shortcuts' weights stay in the model, unused."""
-    import copy
-
-    plain = copy.deepcopy(model)
+    plain = copy_without_hooks(model)
     for stage in (plain.layer1, plain.layer2, plain.layer3, plain.layer4):
         for i in range(len(stage)):
             stage[i] = NoSkip(stage[i])
@@ -162,9 +159,7 @@ def gabor_bank(n: int, size: int, seed: int = 0) -> torch.Tensor:
 def with_gabor_conv1(model: nn.Module, seed: int = 0) -> nn.Module:
     """A copy of a ResNet whose first convolution is ``gabor_bank``, each kernel scaled to the norm of the
     random kernel it replaces (sec. 6: are wavelets learned because they make the output "more unique"?)."""
-    import copy
-
-    gabor = copy.deepcopy(model)
+    gabor = copy_without_hooks(model)
     w = gabor.conv1.weight
     bank = gabor_bank(w.shape[0], w.shape[-1], seed).to(w.device, w.dtype)
     with torch.no_grad():
