@@ -468,7 +468,7 @@ else:
 # blobs (`du.gabor_bank`: 8 orientations, 3 wavelengths, 2 phases, random colours), each kernel
 # at the norm of the random one it replaces, against the random kernels: eq. (4) at conv1 and
 # conv2 on each seed and photograph (the random side is the run above). Judged at conv2, the first
-# layer that is not a near-copy (m_i at conv1 is about 0.01-0.06 for both).
+# layer that is not a near-copy (at conv1 both end within a few % of the start distance from a).
 
 # %%
 twins = {f"seed {sd}": (sd, IMAGE, by_seed[(False, sd)])

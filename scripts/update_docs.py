@@ -1,5 +1,5 @@
 """Write the generated sections of README.md and docs/ from the measured runs: the claims summary and the
-`make test` time (README.md); the claims tables, the figure gallery and the runtimes (docs/RESULTS.md,
+`make test` time (README.md); the claim counts, the figure gallery and the runtimes (docs/RESULTS.md,
 figures copied to docs/figures/); the benchmark tables (docs/SPEED.md).
 
     python scripts/update_docs.py [--results results] [--make-test "19 min 30 s"] [--cpu build/cpu]
@@ -22,14 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-
-
-def claims(results: Path) -> str | None:
-    import depthrep_utils as du
-
-    if not (results / "claims.json").exists():
-        return None
-    return du.claims_table(json.loads((results / "claims.json").read_text())).strip()
 
 
 def status_counts(results: Path) -> str | None:
@@ -497,9 +489,7 @@ def main() -> None:
         "contradictions": contradictions,
         "make-test": lambda: args.make_test})
     replace_sections(ROOT / "docs" / "RESULTS.md", {
-        "claims": lambda: claims(results), "claim-counts": lambda: status_counts(results),
-        "claims-gpu": lambda: claims(gpu), "claims-cpu": lambda: claims(cpu),
-        "claim-counts-cpu": lambda: status_counts(cpu),
+        "claim-counts": lambda: status_counts(results), "claim-counts-cpu": lambda: status_counts(cpu),
         "runtimes": lambda: runtimes(results), "figures": lambda: figures(results)})
     (ROOT / "docs" / "REPORT.md").write_text(report())
     replace_sections(ROOT / "docs" / "SPEED.md", {
