@@ -333,8 +333,9 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "|y^ - y|",
         "the paper states it as its reason and does not measure it; here the untrained ResNet50 against the same "
         "network with every shortcut removed (same weights, depth, widths, strides; the issue's VGG-11 would "
-        "change all of them), eq. (4) at conv3 on one grid of step sizes at ratio 2 (2^-11..2), every run the "
-        "full budget: the octaves of step size whose run ends with m_g < m_s, 3 seeds"),
+        "change all of them), eq. (4) on one grid of step sizes at ratio 2 (2^-10..1), every run the "
+        "full budget: the octaves of step size whose run ends with m_g < m_s, 3 seeds; conv3 at cpu and paper, "
+        "conv2 at quick"),
     "sec6_gabor_more_unique": (
         "Sec. 6",
         "We postulate that wavelet functions are learned precisely because they create an output that is more "
@@ -410,7 +411,7 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 4",
         "changing from 32-bit to 64-bit floating precision did not affect representations for convolutional or "
         "fully connected models",
-        "convolutional half: the untrained ResNet50's eq. (4) runs at conv2 and conv4 again in float64 with the "
+        "convolutional half: the untrained ResNet50's eq. (4) runs at conv2 and conv3 again in float64 with the "
         "same weights, start, shift, step size and budget, on each seed and photograph, at 48-64 px; a change of "
         "m_i by 5% or more counted as an effect"),
     "sec7_inverted_mlp_overfitting": (
