@@ -95,7 +95,8 @@ test-browser: setup
 bench: setup
 	DEPTHREP_RESULTS=$(abspath $(RESULTS)) $(PY) scripts/bench.py $(BENCH_ARGS)
 
-# The same inversion job with torch-lucent and bdpy (scripts/bench_peers.py). They live in their own virtual
+# The same inversion job with plenoptic (a dependency of the project: notebook 07), torch-lucent and bdpy
+# (scripts/bench_peers.py). The latter two live in their own virtual
 # environment, which sees .venv through a path file; both install without their dependencies (torch-lucent
 # pins kornia<=0.4.1, which would downgrade torch), their runtime needs beside them, all constrained to the
 # installed torch, torchvision and numpy, so the project's pins never move.

@@ -6,7 +6,11 @@ Where each thing is computed, one file per concern:
     depthrep/assets.py     the paper's images: verified downloads with a mirror, any image file to RGB
     depthrep/models.py     ResNets, EfficientNet-Lite0 (offline weights), GoogLeNet / ViT / Mixer, MLPs
     depthrep/layers.py     layer names (conv1..conv5, node names) and O_l, a model truncated at a layer
-    depthrep/inversion.py  representation visualization: eqs. (3)-(5), batched; step-size line search
+    depthrep/speed.py      CPU speed code: BatchNorm folded, the polyphase stem, the allocator setting
+    depthrep/inversion.py  representation visualization: eqs. (3)-(5), batched, from the start image a_0
+    depthrep/blur.py       eq. (5)'s blur and the one recipe for its sigmas
+    depthrep/updates.py    Adam, momentum, the Fourier image; PROCEDURES, the update rules by name
+    depthrep/search.py     the step-size line search and one layer's visualization on it
     depthrep/metrics.py    m_g, m_s, m_i (eqs. 6-10); spectral measures of images and kernels
     depthrep/plots.py      image grids (runs that missed their embedding marked in red)
     depthrep/results.py    results files, the code-keyed cache, safe loading, file locks
@@ -16,11 +20,14 @@ Where each thing is computed, one file per concern:
     depthrep/experiments.py  what notebooks repeat: one layer's cached run keyed by its arguments
     depthrep/mlp.py        MLP linear algebra: exact inverse, Jacobian rank (section 4)
     depthrep/noise.py      training on noise with checkpoints and resume (section 5)
+    depthrep/peers.py      a peer's procedure through its own API: plenoptic's Metamer (notebook 07)
 """
 from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
                              ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
                              read_image, replicate_image)
+from depthrep.blur import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, blur3x3, blur_share, gaussian_kernel3,
+                           paper_blur_sigmas, sigma_for_share)
 from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, NON_UNIQUE_FLOOR, SATURATED, absent_change,
                              depth_needs_more_iterations, depth_rank_correlation, depth_trend, depth_trends,
                              detail_correlation, exponential_decay, iterations_to_reach, kept_then_lost,
@@ -31,14 +38,11 @@ from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claim
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import fingerprint, layer_run, layer_run_config, run_line, seed_spread
+from depthrep.experiments import fingerprint, layer_run, layer_run_config, plenoptic_run, run_line, seed_spread
 from depthrep.explorer import Explorer, uploaded_files
-from depthrep.inversion import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, UPDATE_RULES, FourierImage, Inversion, blur3x3,
-                                blur_share, gaussian_kernel3, grid_around, invert, line_search, paper_blur_sigmas,
-                                relocate_grid, reuse_freed_memory, search_invert, sigma_for_share, start_image,
-                                visualize_layer)
-from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, InputConv2d, Truncated,
-                             fold_batchnorm, layer_names, relative_layers, truncate)
+from depthrep.inversion import Inversion, invert, start_image
+from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, layer_names,
+                             relative_layers, truncate)
 from depthrep.metrics import (PAPER_CODE_SHIFT_SIGMA, SHIFTS, colour_matched_distance, distances, embedding_distance, input_distance,
                               kernel_concentration, shifted_input, spectral_slope, white_noise_sigma)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
@@ -46,8 +50,12 @@ from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, NoSkip, WeightsUnavailab
                              gabor_bank, kaiming_init, load_beyond_cnn, load_efficientnet_lite0, load_resnet,
                              load_trained, make_mlp, trained_weights_cached, with_gabor_conv1, without_skips)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise
+from depthrep.peers import plenoptic_layer, plenoptic_metamer, plenoptic_version, quiet_plenoptic
 from depthrep.plots import NOT_MATCHED, image_grid, run_title, to_numpy_image
 from depthrep.results import (cached, code_version, load_safely, locked, results_dir, results_root, save_fig,
                               save_json, write_json, write_text)
+from depthrep.search import grid_around, layer_result, line_search, relocate_grid, search_invert, visualize_layer
+from depthrep.speed import InputConv2d, fold_batchnorm, reuse_freed_memory
+from depthrep.updates import PROCEDURES, UPDATE_RULES, FourierImage
 
 __all__ = [name for name in dir() if not name.startswith("_")]

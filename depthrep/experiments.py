@@ -10,8 +10,10 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from depthrep.inversion import invert, start_image, visualize_layer
+from depthrep.inversion import invert, start_image
+from depthrep.search import visualize_layer
 from depthrep.metrics import distances, input_distance, shifted_input
+from depthrep.peers import plenoptic_layer, plenoptic_version
 from depthrep.results import cached
 
 
@@ -61,6 +63,16 @@ def layer_run(notebook: str, name: str, model: nn.Module, layer: str, target: to
     config = layer_run_config(model, layer, target, steps, step_sizes, blur, **kwargs)
     return cached(notebook, name, config,
                   lambda: visualize_layer(model, layer, target, steps, list(step_sizes), blur, **kwargs))
+
+
+def plenoptic_run(notebook: str, name: str, model: nn.Module, layer: str, target: torch.Tensor, steps: int,
+                  step_sizes: Sequence[float], seed: int = 0) -> dict:
+    """``peers.plenoptic_layer(model, layer, target, steps, step_sizes, seed)``, cached like ``layer_run`` (the
+    key adds plenoptic's version)."""
+    config = dict(procedure="plenoptic", plenoptic=plenoptic_version(), model=fingerprint(model), layer=layer,
+                  target=fingerprint(target), steps=steps, step_sizes=[float(v) for v in step_sizes], seed=seed)
+    return cached(notebook, name, config,
+                  lambda: plenoptic_layer(model, layer, target, steps, list(step_sizes), seed=seed))
 
 
 def run_line(r: dict) -> str:

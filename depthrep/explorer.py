@@ -8,17 +8,18 @@ import torch
 from torch import nn
 
 from depthrep.assets import PAPER_IMAGES, REPLICATE_IMAGES, ImageError, check_image, load_image, read_image
-from depthrep.inversion import invert, search_invert
+from depthrep.inversion import invert
+from depthrep.search import search_invert
+from depthrep.updates import PROCEDURES
 from depthrep.metrics import distances
 from depthrep.models import WeightsUnavailableError
 from depthrep.plots import to_numpy_image
 
 STYLE = {"description_width": "90px"}
-UPDATES = [("paper: gradient step", "sgd"), ("Adam", "adam"), ("momentum + norm. gradient", "momentum"),
-           ("Fourier image + Adam", "fourier")]
-# What each update button asks of ``invert``: the paper's, and the stronger rules of the tools researchers use
-UPDATE_KWARGS = {"sgd": dict(optimizer="sgd"), "adam": dict(optimizer="adam"), "momentum": dict(optimizer="momentum"),
-                 "fourier": dict(optimizer="adam", parameterization="fourier")}
+# The update buttons: labels for ``updates.PROCEDURES`` (what each asks of ``invert``), the paper's and the stronger
+# rules of the tools researchers use
+UPDATES = [("paper: gradient step", "paper"), ("Adam", "Adam"), ("momentum + norm. gradient", "momentum"),
+           ("Fourier image + Adam", "Fourier")]
 
 
 NOTEBOOK_TARGET = "the notebook's target"
@@ -61,7 +62,7 @@ class Explorer:
     size (log scale) with **Search**, which runs the batched line search for the current choice (every run as
     long as the iterations slider), sets the slider and shows the best run; iterations; blur (eq. 5; leave
     out with ``blur=None``); the update (the paper's gradient step, Adam, momentum with a normalised gradient,
-    or the Fourier image with Adam: ``UPDATE_KWARGS``). **Run** inverts in a background thread with a progress
+    or the Fourier image with Adam: ``updates.PROCEDURES``). **Run** inverts in a background thread with a progress
     bar of its own; **Stop** ends the run at the next step. The figure shows the target,
     a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. ``chosen(values)`` may return
     the step size the notebook's own search chose for those values: the slider then moves there when the
@@ -220,7 +221,7 @@ class Explorer:
         try:
             model, title = self._model()
             kw = dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, on_step=on_step, progress=False,
-                      **UPDATE_KWARGS[self.optimizer.value])
+                      **PROCEDURES[self.optimizer.value])
             if search:
                 run, table = search_invert(model, self.target, self.search_step_sizes, steps, **kw)
                 step_size = float(run.step_size[0])
@@ -236,7 +237,7 @@ class Explorer:
             self.step_size.value = step_size
         d = distances(model, self.target, run.images)
         self.last = dict(self.values(), target=self.image.value, title=title, step_size=step_size, steps=steps,
-                         steps_run=done, optimizer=self.optimizer.value, image=run.images[0], history=run.history,
+                         steps_run=done, update=self.optimizer.value, image=run.images[0], history=run.history,
                          at=run.steps,
                          search=table if search else None, **{k: float(v[0]) for k, v in d.items()})
         matched = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else \

@@ -1,9 +1,8 @@
-"""Representation visualization: gradient descent on the input, eqs. (3)-(5), batched; the step-size search."""
+"""Representation visualization: gradient descent on the input, eqs. (3)-(5), batched (``invert``), from the start
+image a_0; its record ``Inversion``."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -14,67 +13,11 @@ import torch
 from torch import nn
 
 from depthrep.assets import check_image
+from depthrep.blur import PAPER_BLUR_SHARES, blur3x3, sigma_for_share
 from depthrep.device import progress_bar, synchronize
-from depthrep.layers import truncate
-from depthrep.metrics import PAPER_CODE_SHIFT_SIGMA, distances
 from depthrep.results import safe_type
-
-
-def gaussian_kernel3(sigma: torch.Tensor) -> torch.Tensor:
-    """3x3 Gaussian kernels, one per sigma, normalised to sum 1: shape ``[len(sigma), 3, 3]``."""
-    t = torch.tensor([-1.0, 0.0, 1.0], dtype=sigma.dtype, device=sigma.device)
-    g = torch.exp(-(t[None, :] ** 2) / (2 * sigma[:, None] ** 2))
-    k = g[:, :, None] * g[:, None, :]
-    return k / k.sum(dim=(1, 2), keepdim=True)
-
-
-def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
-    """The 3x3 Gaussian convolution N_c of eq. (5), per channel, reflect padding; sigma per image or shared."""
-    n, c = x.shape[:2]
-    s = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1).expand(n)
-    k = gaussian_kernel3(s).repeat_interleave(c, dim=0)[:, None]  # [n*c, 1, 3, 3]
-    y = nn.functional.pad(x.reshape(1, n * c, *x.shape[2:]), (1, 1, 1, 1), mode="reflect")
-    return nn.functional.conv2d(y, k, groups=n * c).reshape(x.shape)
-
-
-# The share of the target's contrast that one blur step of eq. (5) removes, ||N_c(a) - a|| / ||a - mean(a)||,
-# at the paper's first and last sigma (2.4 -> 0.4, its code) on its 299-px dalmatian: measured by
-# ``blur_share`` (tests/test_inversion.py checks them against the image). At another size or for another
-# image, ``sigma_for_share`` finds the sigmas that remove the same shares: eq. (5) then holds the iterate as
-# far from the target, relative to the target's own contrast, as the paper's did. A 3x3 kernel of fixed
-# sigma removes more of a smaller image (0.097 at 299 px, 0.265 at 64 px for sigma 2.4), and a kernel
-# shrunk with the side (its variance times (size/299)^2) far less (0.014 at 64 px): neither means the same.
-PAPER_BLUR_SHARES = (0.09724, 0.012928)
-PAPER_BLUR_SIGMAS = (2.4, 0.4)  # eq. (5)'s first and last sigma in the paper's code, at 299 px
-
-
-def blur_share(image: torch.Tensor, sigma: float) -> float:
-    """The share of ``image``'s contrast one blur step removes: ||N_c(a) - a|| / ||a - mean(a)||."""
-    a = image.double()
-    return float((blur3x3(a, sigma) - a).norm() / (a - a.mean()).norm())
-
-
-def sigma_for_share(image: torch.Tensor, share: float) -> float:
-    """The sigma of eq. (5)'s 3x3 Gaussian at which one blur step removes ``share`` of ``image``'s contrast
-    (bisection: the share grows with sigma, up to the flat kernel's)."""
-    low, high = 0.05, 50.0
-    if not blur_share(image, low) <= share <= blur_share(image, high):
-        raise ValueError(f"A 3x3 blur removes {blur_share(image, low):.3g} to {blur_share(image, high):.3g} of this "
-                         f"image's contrast; {share:.4g} is out of reach. Choose a share in that range (an image "
-                         f"with next to no contrast, such as a flat colour, has nothing to blur: turn the blur off).")
-    for _ in range(60):
-        mid = math.sqrt(low * high)
-        low, high = (mid, high) if blur_share(image, mid) < share else (low, mid)
-    return math.sqrt(low * high)
-
-
-def paper_blur_sigmas(target: torch.Tensor, reference: torch.Tensor) -> tuple[float, float]:
-    """Eq. (5)'s first and last sigma for ``target``: the sigmas that remove the shares of its contrast that
-    the paper's 2.4 -> 0.4 remove from ``reference``, the same image at the paper's 299 px. Images differ in
-    how much of their contrast a blur removes (the paper's sigmas take 9.7% -> 1.3% of the dalmatian's,
-    12.5% -> 1.7% of the Tesla coil's), so each target is calibrated on its own 299-px image."""
-    a, b = (sigma_for_share(target[:1].cpu(), blur_share(reference[:1].cpu(), s)) for s in PAPER_BLUR_SIGMAS)
-    return a, b
+from depthrep.speed import reuse_freed_memory
+from depthrep.updates import UPDATE_RULES, FourierImage, adam_direction, momentum_direction
 
 
 def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
@@ -254,9 +197,9 @@ def invert(
             loss = diff.abs().sum(dim=tuple(range(1, diff.dim())))  # no flatten: no copy of a channels-last diff
         (g,) = torch.autograd.grad(loss.sum() * loss_scale, param)
         if optimizer == "adam":
-            g = _adam_direction(g, *state, n + 1)
+            g = adam_direction(g, *state, n + 1)
         elif optimizer == "momentum":
-            g = _momentum_direction(g, state)
+            g = momentum_direction(g, state)
         if n % record_every == 0:
             with torch.no_grad():
                 rec_steps.append(n)
@@ -298,213 +241,3 @@ def invert(
 
 DIVERGED_PIXEL = 1e3  # |pixel - 0.5| beyond this: no image (pixels live in [0, 1])
 DIVERGED_GROWTH = 10.0  # ... or final m_g above this times its start with a pixel 10 outside: the wrong way
-
-
-def reuse_freed_memory() -> bool:
-    """Keep freed memory in this process's heap for the next allocation (glibc on Linux; once per process).
-
-    By default glibc maps every large block afresh from the OS and returns it on free, so each inversion
-    step page-faults and zero-fills its activations again, which slows large CPU batches (docs/SPEED.md has
-    the measurement). ``invert`` calls this on CPU. The cost: the process's resident memory no longer
-    shrinks after a peak. Returns whether the setting is active.
-    """
-    global _HEAP_REUSE
-    if _HEAP_REUSE is None:
-        try:
-            libc = ctypes.CDLL("libc.so.6")
-            m_trim_threshold, m_mmap_max = -1, -4  # mallopt parameters, from glibc's malloc.h
-            _HEAP_REUSE = bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2 ** 30))
-        except (OSError, AttributeError):
-            _HEAP_REUSE = False
-    return _HEAP_REUSE
-
-
-_HEAP_REUSE: bool | None = None
-
-
-@torch.no_grad()
-def _adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int, betas: tuple = (0.9, 0.999),
-                    stabiliser: float = 1e-8) -> torch.Tensor:
-    """Adam's bias-corrected step direction for step n (1-based); updates the moments m1, m2 in place."""
-    m1.mul_(betas[0]).add_(g, alpha=1 - betas[0])
-    m2.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
-    return (m1 / (1 - betas[0] ** n)) / ((m2 / (1 - betas[1] ** n)).sqrt_() + stabiliser)
-
-
-UPDATE_RULES = ("sgd", "adam", "momentum")  # the paper's gradient step, and the two stronger peers' rules
-ICNN_MOMENTUM = 0.9  # bdpy's icnn default (constant over the run)
-
-
-@torch.no_grad()
-def _momentum_direction(g: torch.Tensor, velocity: torch.Tensor, momentum: float = ICNN_MOMENTUM) -> torch.Tensor:
-    """The iCNN step direction: each run's gradient divided by its mean absolute value (a run with a zero gradient
-    is left at zero), accumulated with heavy-ball momentum in ``velocity`` (updated in place)."""
-    scale = g.abs().flatten(1).mean(dim=1).view(-1, *[1] * (g.dim() - 1))
-    normalised = torch.where(scale > 0, g / scale.clamp_min(torch.finfo(g.dtype).tiny), torch.zeros_like(g))
-    velocity.mul_(momentum).add_(normalised)
-    return velocity
-
-
-# The square root of ImageNet's colour correlation (Olah et al., Distill 2017; the lucid/lucent constant), columns
-# scaled to unit maximum norm: decorrelated channels -> RGB.
-COLOR_CORRELATION_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]],
-                                      dtype=torch.float64)
-COLOR_CORRELATION_SQRT = COLOR_CORRELATION_SQRT / COLOR_CORRELATION_SQRT.norm(dim=0).max()
-FOURIER_SCALE = 4.0  # the reference implementation's constant: image = irfft(spectrum x 1/f) / 4 before colour
-
-
-class FourierImage:
-    """The decorrelated Fourier parameterisation of an image batch (Olah et al., Distill 2017): the image is
-    ``sigmoid(C irfft2(s * w) / 4)`` for spectrum ``s`` (real and imaginary parts, per channel), frequency weights
-    ``w = 1 / max(|f|, 1 / max(H, W))`` (a 1/f spectrum is flat in these units), and ``C`` the square root of
-    ImageNet's colour correlation. Built from a start image in (0, 1), whose spectrum it inverts exactly (logit,
-    C^-1, rfft2), so a Fourier run starts from the same a_0 as a pixel run. ``image(s)`` maps a spectrum to the
-    image, differentiably."""
-
-    def __init__(self, start: torch.Tensor):
-        if not bool(((start > 0) & (start < 1)).all()):
-            raise ValueError("The Fourier parameterisation needs a start image strictly inside (0, 1) (its sigmoid "
-                             "cannot reach 0 or 1); lower start_std or move start_mean.")
-        h, w = start.shape[-2:]
-        fy, fx = torch.fft.fftfreq(h, dtype=torch.float64)[:, None], torch.fft.rfftfreq(w, dtype=torch.float64)[None]
-        weight = 1.0 / torch.maximum((fy ** 2 + fx ** 2).sqrt(), torch.tensor(1.0 / max(h, w), dtype=torch.float64))
-        self.shape = (h, w)
-        self.weight = weight.to(start.device, start.dtype)[..., None]  # [H, W//2+1, 1]: real and imaginary
-        self.color = COLOR_CORRELATION_SQRT.to(start.device, start.dtype)
-        z = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(self.color), torch.logit(start)) * FOURIER_SCALE
-        self.spectrum = torch.view_as_real(torch.fft.rfft2(z, norm="ortho")) / self.weight
-
-    def __call__(self, spectrum: torch.Tensor) -> torch.Tensor:
-        z = torch.fft.irfft2(torch.view_as_complex((spectrum * self.weight).contiguous()), s=self.shape,
-                             norm="ortho") / FOURIER_SCALE
-        return torch.sigmoid(torch.einsum("ij,bjhw->bihw", self.color, z))
-
-
-def search_invert(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
-                  batch: int = 16, extend: int = 8, relocate: bool = True,
-                  **invert_kwargs: Any) -> tuple[Inversion, dict[float, float]]:
-    """The batched line search whose best run is the result: every step size in ``step_sizes`` runs the full
-    ``steps`` with the caller's schedule (``batch`` at a time, each batch one batched inversion), and the run
-    with the smallest final m_g is returned with the table ``{step size: final m_g}``. The step size is thus
-    chosen on runs of the result's own length and schedule (the best step size of a short run is not the best
-    of a long one), and no second run is needed. Diverged step sizes (NaN, or finite but exploded:
-    ``Inversion.diverged``) score ``inf``. A grid far from the scale the first gradient implies is first moved
-    there (``relocate_grid``; ``relocate=False``: never).
-
-    When the best step size is the largest (or smallest) tried and strictly better than its neighbour, or every
-    one diverged, the grid is extended past that edge (the lower one when all diverged) by its own ratio, two
-    values at a time (the best usually lies just past the edge), up to ``extend`` times: the right scale
-    differs by orders of magnitude between layers and models. A flat table (an embedding that does not depend
-    on the input) is not extended. The paper searched at random; a log grid is reproducible.
-    """
-    table: dict[float, float] = {}
-    best_run: list[Inversion] = []
-    if relocate:
-        step_sizes = relocate_grid(model, target, step_sizes, steps, **invert_kwargs)
-
-    def score(values: Sequence[float]) -> None:
-        values = [float(v) for v in values if float(v) not in table]
-        for i in range(0, len(values), batch):
-            chunk = values[i:i + batch]
-            run = invert(model, target, steps, chunk, on_nonfinite="mark", **invert_kwargs)
-            scores = [float(m) if np.isfinite(m) and not bad else math.inf for m, bad in zip(run.m_g, run.diverged)]
-            table.update(zip(chunk, scores))
-            k = int(np.argmin(scores))
-            if math.isfinite(scores[k]) and (not best_run or scores[k] < table[float(best_run[0].step_size[0])]):
-                best_run[:] = [run[k]]
-
-    score(step_sizes)
-    grid = sorted(table)
-    ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1)) if len(grid) > 1 else 10.0
-    for _ in range(extend):
-        grid = sorted(table)
-        if not best_run:  # every step size diverged: all too large, go below the smallest
-            score([grid[0] / ratio ** k for k in range(1, 3)])
-            continue
-        best = float(best_run[0].step_size[0])
-        if best == grid[-1] and len(grid) > 1 and table[best] < table[grid[-2]]:
-            score([best * ratio ** k for k in range(1, 3)])
-        elif best == grid[0] and len(grid) > 1 and table[best] < table[grid[1]]:
-            score([best / ratio ** k for k in range(1, 3)])
-        else:
-            break
-    if not best_run:
-        raise FloatingPointError(f"Every step size in {sorted(table)} diverged; search smaller values.")
-    return best_run[0], dict(sorted(table.items()))
-
-
-def grid_around(step_size: float, ratio: float = 4.0) -> list[float]:
-    """A three-value search grid centred on a step size found for a sibling run (another seed of the same model
-    and layer): ``[step x ratio, step, step / ratio]``. The search still extends it past an edge, so the result
-    is the best of full-length runs; only the starting grid is narrower (a third of the batch)."""
-    return [step_size * ratio, step_size, step_size / ratio]
-
-
-SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step sizes (their typical value)
-
-
-def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
-                  seed: int | Sequence[int] = 0, loss_scale: float = 1.0, start_mean: float = 0.7,
-                  start_std: float = 1 / 20, optimizer: str = "sgd", parameterization: str = "pixel",
-                  **_: Any) -> list[float]:
-    """The search grid, moved by whole powers of its own ratio when the first gradient says that the right
-    scale lies far outside it: a guess ``SEARCH_TRAVEL / (steps x RMS of the first gradient)`` (for the paper's
-    untrained ResNet50 it lies some tens of times below the best step size, which SEARCH_TRAVEL absorbs) more
-    than one ratio beyond either edge. The gradient's scale differs by 10^15 between layers and models (ResNet152's
-    untrained conv5: RMS 1e7 at 64 px; an untrained EfficientNet-Lite0's conv5: 6e-8), and walking there edge by
-    edge costs a full-length batch per two values. A grid that covers the guess is returned unchanged (the
-    search still extends it at an edge); so is an Adam or momentum search (their steps are in pixel units) and a
-    Fourier one (its gradient is the spectrum's)."""
-    grid = sorted(float(v) for v in step_sizes)
-    if optimizer != "sgd" or parameterization != "pixel" or len(grid) < 2:
-        return list(step_sizes)
-    first_seed = int(seed[0] if isinstance(seed, (list, tuple, np.ndarray)) else seed)
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    a = target[:1].to(device)
-    x = start_image(a.shape, first_seed, start_mean, start_std, a.dtype).to(device).requires_grad_(True)
-    with torch.no_grad():
-        y = model(a)
-    (g,) = torch.autograd.grad((model(x) - y).abs().sum() * loss_scale, x)
-    rms = float(g.double().pow(2).mean().sqrt())
-    if not math.isfinite(rms) or rms == 0:
-        return list(step_sizes)
-    guess = SEARCH_TRAVEL / (steps * rms)
-    ratio = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1))
-    if grid[0] / ratio <= guess <= grid[-1] * ratio:
-        return list(step_sizes)
-    centre = math.sqrt(grid[0] * grid[-1])
-    shift = ratio ** round(math.log(guess / centre) / math.log(ratio))
-    return [float(v) * shift for v in step_sizes]
-
-
-def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
-                batch: int = 16, extend: int = 8, relocate: bool = True,
-                **invert_kwargs: Any) -> tuple[float, dict[float, float]]:
-    """``search_invert`` for its step size alone: ``(best step size, {step size: final m_g})``."""
-    run, table = search_invert(model, target, step_sizes, steps, batch, extend, relocate, **invert_kwargs)
-    return float(run.step_size[0]), table
-
-
-def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: int, step_sizes: Sequence[float],
-                    blur: bool, decay_to: float | None = 0.0, seed: int = 0, shift_sigma: float = 1 / 20,
-                    normalize: bool = False, **invert_kwargs: Any) -> dict:
-    """Representation visualization at one layer: ``search_invert`` over ``step_sizes``, every run ``steps``
-    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, m_s with the paper
-    code's a' = a + N(0, 1/18) (``m_s_code_sigma``: the text says 1/20), ||O_l(a)|| and ||a||
-    (``embedding_norm``, ``input_norm``: whether the layer carries a signal, ``checks.no_signal``), the chosen step size,
-    the search table, the recorded history, the wall time of the whole search and its number of runs."""
-    model_l = truncate(model, layer, normalize=normalize)
-    t0 = time.perf_counter()
-    run, table = search_invert(model_l, target, step_sizes, steps, blur=blur, decay_to=decay_to, seed=seed,
-                               **invert_kwargs)
-    d = distances(model_l, target, run.images, sigma=shift_sigma, seed=seed)
-    m_s_code = distances(model_l, target, run.images[:1], sigma=PAPER_CODE_SHIFT_SIGMA, seed=seed)["m_s"]
-    with torch.no_grad():
-        device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
-        embedding_norm = float(model_l(target.to(device)).double().norm())
-    return dict(layer=layer, step_size=float(run.step_size[0]), search=table, image=run.images[0],
-                m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]), m_i=float(d["m_i"][0]),
-                m_s_code_sigma=float(m_s_code[0]),
-                embedding_norm=embedding_norm, input_norm=float(target.double().norm()),
-                diverged=bool(run.diverged[0]), steps=run.steps, history={k: v[:, 0] for k, v in run.history.items()},
-                seconds=time.perf_counter() - t0, runs=len(table))

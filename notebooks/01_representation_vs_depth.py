@@ -74,6 +74,7 @@ POOLED: bool = True  # also ResNet50's conv1 after max pooling (the paper's sect
 REPLICATE_IMAGES: list = ["astronaut"]  # more photographs (scikit-image's, bundled) for
 # the depth and training claims, each with its own model seed; paper: dalmatian only
 SCHEDULE: list = ["conv2"]  # where eq. (5)'s settings meet their alternatives; cpu: conv2, conv4
+PRECISION_REPLICATES: int = 3  # float64 reruns on the first replicates (seeds, then photographs)
 
 # %%
 NB = "01_representation_vs_depth"
@@ -462,6 +463,17 @@ else:
                         "LAYERS lacks conv1 or conv5")
 
 # %% [markdown]
+# ## The untrained model's replicates, compared below on a changed model
+# Each seed and photograph with its eq. (4) runs above (label -> (model seed, image, runs)): the
+# random-kernel and float32 sides of the two comparisons that follow.
+
+# %%
+twins = {f"seed {sd}": (sd, IMAGE, by_seed[(False, sd)])
+         for sd in dict.fromkeys([SEED] + DEPTH_SEEDS)}
+twins |= {name: (IMAGE_SEEDS[name], name, others[("ResNet50", False, False, name)])
+          for name in REPLICATE_IMAGES}
+
+# %% [markdown]
 # ## Gabor kernels in the first layer (sec. 6)
 # "We postulate that wavelet functions are learned precisely because they create an output that is
 # more unique ... resulting in representations from these layers to become visually sharper." The
@@ -472,10 +484,6 @@ else:
 # layer that is not a near-copy (at conv1 both end within a few % of the start distance from a).
 
 # %%
-twins = {f"seed {sd}": (sd, IMAGE, by_seed[(False, sd)])
-         for sd in dict.fromkeys([SEED] + DEPTH_SEEDS)}
-twins |= {name: (IMAGE_SEEDS[name], name, others[("ResNet50", False, False, name)])
-          for name in REPLICATE_IMAGES}  # label -> (model seed, image, its eq. (4) runs)
 GABOR_TEXT = ("a first layer of Gabor wavelets gives a sharper representation than random "
               "kernels of the same norm: m_i of eq. (4) at conv2 smaller (untrained ResNet50, "
               "each seed and photograph)")
@@ -570,16 +578,18 @@ else:
 # "Changing from 32-bit to 64-bit floating precision did not affect representations for
 # convolutional or fully connected models" (notebook 03 tests the fully connected half). The eq. (4)
 # runs at conv2 and conv3 again in float64: the same weights, start, shift, step size and budget, on
-# each seed and photograph. A change of m_i by 5% or more counts as an effect of precision.
+# the first PRECISION_REPLICATES seeds and photographs. A change of m_i by 5% or more counts as an
+# effect of precision.
 
 # %%
 PRECISION_LAYERS = [l for l in ("conv2", "conv3") if l in LAYERS]
 PRECISION_TEXT = ("changing from 32-bit to 64-bit floating point does not affect the "
                   "representation: m_i of eq. (4) at "
                   f"{', '.join(PRECISION_LAYERS) or 'conv2, conv3'} of the untrained ResNet50 "
-                  "within 5% (each seed and photograph)")
+                  f"within 5% (each of {min(PRECISION_REPLICATES, len(twins))} replicates)")
 precision = {}
-for label, (sd, name, runs32) in twins.items() if PRECISION_LAYERS else ():
+replicates64 = list(twins.items())[:PRECISION_REPLICATES] if PRECISION_LAYERS else []
+for label, (sd, name, runs32) in replicates64:
     model64 = du.load_resnet(50, trained=False, seed=sd).double().to(DEVICE)
     a = target if name == IMAGE else du.load_target(name, IMAGE_SIZE, sd, DEVICE)[0]
     for l in PRECISION_LAYERS:
@@ -596,7 +606,7 @@ if precision:
                                           for (k, l), r in precision.items()}},
         effects={k: min(du.absent_change(
             abs(precision[(k, l)]["m_i"] / twins[k][2][l]["m_i"] - 1), 0.05)
-            for l in PRECISION_LAYERS) for k in twins},
+            for l in PRECISION_LAYERS) for k in dict.fromkeys(k for k, _ in precision)},
         floor=0.01, effect="0.05 minus the larger |m_i float64 / m_i float32 - 1| of the layers "
                            "(> 0: precision does not change m_i by 5%)",
         runs={**{f"{k} {l} float64": r for (k, l), r in precision.items()},

@@ -21,19 +21,23 @@
 # The paper reads a worse copy of the input as less information in the layer, "assuming that the
 # gradient descent procedure is sufficiently powerful to generate arbitrary images". It does not
 # test that assumption. Here the same layers of the untrained ResNet50 (and, at the cpu profile, the
-# small vision transformer of notebook 06) are inverted from the same start a_0 by four procedures:
+# small vision transformer of notebook 06) are inverted from the same start a_0 by five procedures:
 #
 # - **paper**: eq. (4), the gradient step of the paper, its step size from the batched line search;
 # - **Adam**: Adam's normalised step (pixel units);
 # - **momentum**: iCNN's recipe (Shen et al. 2019): each gradient divided by its mean absolute
 #   value, heavy-ball momentum 0.9;
 # - **Fourier**: the image optimised through the decorrelated Fourier basis of Olah et al.
-#   (Distill 2017, the parameterisation of lucid and lucent), with Adam, starting exactly at a_0.
+#   (Distill 2017, the parameterisation of lucid and lucent), with Adam, starting exactly at a_0;
+# - **plenoptic**: plenoptic 2.1's `Metamer` (the maintained library for this synthesis), through
+#   its own API: its default optimizer (Adam with AMSGrad, no schedule) and stop rule, the L1 loss,
+#   no range penalty, our a_0, on the truncated model `du.truncate` builds (`du.plenoptic_run`).
 #
 # Every procedure's step size is the best of its own line search (every run full length, falling
-# linearly to 0). The measure is m_i / ||a_0 - a||: where the run ended between the target (0) and
-# its start (1). Two claims: the fall with depth holds under every procedure that matches the
-# embedding; and a stronger procedure closes the gap at the deep layers. Either may fail.
+# linearly to 0; plenoptic's: the best of a fixed grid of learning rates, constant, as it runs).
+# The measure is m_i / ||a_0 - a||: where the run ended between the target (0) and its start (1).
+# Two claims: the fall with depth holds under every procedure that matches the embedding; and a
+# stronger procedure closes the gap at the deep layers. Either may fail.
 
 # %%
 # On Colab: install this project first (elsewhere `make setup` has; README: Colab).
@@ -68,7 +72,7 @@ ARCHS: list = ["ResNet50"]  # models, untrained; cpu: also notebook 06's small V
 SMALL: bool = True  # the ViT: 4 blocks, 8-px patches, width 192; paper profile: ViT-B/16
 SEEDS: list = [0]  # replicates: weights, a_0 and shift from one seed; quick: one (inconclusive)
 REPLICATE_IMAGES: list = []  # more photographs (scikit-image's) with seed SEEDS[0]; paper: none
-PROCEDURES: list = ["paper", "Adam", "momentum", "Fourier"]  # paper: its own update only
+PROCEDURES: list = ["paper", "Adam", "momentum", "Fourier", "plenoptic"]  # paper: its own only
 RESIDUAL_SEEDS: list = [0, 1, 2]  # ResNet50 with and without its skips (sec. 2), one draw per seed
 RESIDUAL_LAYER: str = "conv2"  # where the two are compared; cpu, paper: conv3
 
@@ -77,14 +81,16 @@ NB = "07_procedure"
 target, source = du.load_target(IMAGE, IMAGE_SIZE, SEEDS[0], DEVICE)
 SIZES = (f"{IMAGE_SIZE} px, {STEPS} steps, each procedure the best of its own line search, "
          f"{len(SEEDS)} seed(s) + {len(REPLICATE_IMAGES)} photograph(s)")
-# What each procedure asks of du.invert, and the grid its line search starts from (the search
-# extends it past an edge; the paper's moves to the scale the first gradient implies). Adam's and
-# momentum's steps are in pixel units; Fourier's in units of its spectrum.
-PROCEDURE = {  # grids centred where the quick profile's searches ended (first release of 07)
-    "paper": (dict(optimizer="sgd"), [0.031, 0.0079, 0.002, 0.0005]),
-    "Adam": (dict(optimizer="adam"), [0.3, 0.095, 0.03]),
-    "momentum": (dict(optimizer="momentum"), [0.03, 0.0079, 0.002]),
-    "Fourier": (dict(optimizer="adam", parameterization="fourier"), [1.5, 0.47, 0.15]),
+# Each procedure's line search starts from a grid (the search extends it past an edge; the paper's
+# moves to the scale the first gradient implies); what each asks of du.invert is du.PROCEDURES.
+# Adam's and momentum's steps are in pixel units; Fourier's in units of its spectrum; plenoptic's
+# learning rates (Adam's) in pixel units, a fixed grid.
+GRIDS = {  # centred where the quick profile's searches ended (first release of 07)
+    "paper": [0.031, 0.0079, 0.002, 0.0005],
+    "Adam": [0.3, 0.095, 0.03],
+    "momentum": [0.03, 0.0079, 0.002],
+    "Fourier": [1.5, 0.47, 0.15],
+    "plenoptic": [0.1, 0.03, 0.01],
 }
 DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth, as in notebook 06
 
@@ -111,16 +117,20 @@ for arch in ARCHS:
         model = load(arch, seed)
         a = target if image == IMAGE else du.load_target(image, IMAGE_SIZE, seed, DEVICE)[0]
         for procedure in PROCEDURES:
-            kw, grid = PROCEDURE[procedure]
             out = results[(arch, rep, procedure)] = {}
             for depth, layer in zip(DEPTHS, du.relative_layers(model)):
                 name = (f"{arch}-{procedure}-{layer}-seed{seed}"
                         + ("" if image == IMAGE else f"-{image}"))
-                out[depth] = r = du.layer_run(NB, name, model, layer, a, STEPS, grid, blur=False,
-                                              decay_to=0.0, seed=seed, **kw)
+                if procedure == "plenoptic":
+                    r = du.plenoptic_run(NB, name, model, layer, a, STEPS, GRIDS[procedure], seed)
+                else:
+                    r = du.layer_run(NB, name, model, layer, a, STEPS, GRIDS[procedure], blur=False,
+                                     decay_to=0.0, seed=seed, **du.PROCEDURES[procedure])
+                out[depth] = r
                 r["ratio"] = du.start_distance_ratio(r)
-                print(f"{arch:8} {rep:18} {procedure:8} {depth:4} ({layer:6}): {du.run_line(r)}  "
-                      f"m_i/start={r['ratio']:.3f}")
+                print(f"{arch:8} {rep:18} {procedure:9} {depth:4} ({layer:6}): {du.run_line(r)}  "
+                      f"m_i/start={r['ratio']:.3f}" + ("  (best at the grid's edge)"
+                                                       if r.get("edge") else ""))
 
 # %% [markdown]
 # ## m_i / ||a_0 - a|| by depth under each procedure
@@ -138,7 +148,7 @@ for ax, arch in zip(axes[0], ARCHS):
         ratios = np.array([[results[(arch, r, procedure)][d]["ratio"] for d in DEPTHS]
                            for r in reps])
         mid = ratios.mean(axis=0)
-        x = np.arange(len(DEPTHS)) + 0.06 * (i - 1.5)
+        x = np.arange(len(DEPTHS)) + 0.06 * (i - (len(PROCEDURES) - 1) / 2)
         ax.errorbar(x, mid, yerr=[mid - ratios.min(axis=0), ratios.max(axis=0) - mid], marker="o",
                     capsize=3, label=procedure)
         missed = [j for j, d in enumerate(DEPTHS)
@@ -151,8 +161,8 @@ for ax, arch in zip(axes[0], ARCHS):
     ax.set_ylabel("m_i / ||a_0 - a|| (0: the target, 1: the start)")
     ax.set_title(f"untrained {arch}, {len(reps)} replicate(s)", fontsize=9)
     ax.legend(fontsize=7)
-fig.suptitle(f"The same layers, four procedures ({IMAGE_SIZE} px, {STEPS} steps; red ring: missed "
-             f"the embedding)", y=1.02)
+fig.suptitle(f"The same layers, {len(PROCEDURES)} procedures ({IMAGE_SIZE} px, {STEPS} steps; "
+             f"red ring: missed the embedding)", y=1.02)
 fig.tight_layout()
 du.save_fig(fig, NB, "m_i_ratio_by_procedure")
 plt.show()
@@ -190,7 +200,7 @@ for arch in ARCHS:
     corr = {r: {p: trends[p]["effects"][r] for p in matched[r]} for r in reps}
     claims.check(f"procedure_depth_trend_{key}",
                  text=f"untrained {arch}: m_i grows with depth under every procedure that matches "
-                      f"the embedding (paper, Adam, momentum + normalised gradient, Fourier image)",
+                      f"the embedding ({', '.join(PROCEDURES)})",
                  figure="sec. 2 (assumption)", model=f"{arch} untrained",
                  numbers={"m_i stem..4/4 per replicate and procedure": m_i,
                           "depth trend effect (rho over 1/4..4/4) per replicate and matched "
@@ -249,8 +259,8 @@ if PROFILE == "quick" and "ResNet50" in ARCHS:
 # %%
 RESIDUAL_GRID = [2.0 ** k for k in range(-10, 1)]  # 1/1024 .. 1: both models' windows at 48-64 px
 RESIDUAL_TEXT = ("residual connections give a wider range of step sizes that reach the embedding "
-                 f"(m_g < m_s) than the same network without them (untrained ResNet50, "
-                 f"{RESIDUAL_LAYER}, eq. (4))")
+                 "(m_g < m_s) than the same network without them (untrained ResNet50, eq. (4), at "
+                 "one layer: the numbers' 'layer')")
 windows, residual_runs = {}, {}
 for sd in RESIDUAL_SEEDS:
     residual = du.load_resnet(50, trained=False, seed=sd).to(DEVICE)
@@ -278,7 +288,8 @@ censored = [f"seed {sd} {kind}" for (kind, sd), w in windows.items() if w["censo
 claims.check(
     "sec2_residual_wider_step_range", text=RESIDUAL_TEXT, figure="Sec. 2",
     model="ResNet50 untrained",
-    numbers={"matched step sizes": {f"seed {sd} {kind}": w["matched"]
+    numbers={"layer": RESIDUAL_LAYER,
+             "matched step sizes": {f"seed {sd} {kind}": w["matched"]
                                     for (kind, sd), w in windows.items()},
              "grid": "2^-10 .. 2^0, ratio 2"},
     effects={f"seed {sd}": windows[("residual", sd)]["octaves"] - windows[("plain", sd)]["octaves"]

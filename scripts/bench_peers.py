@@ -17,6 +17,10 @@ one: every row runs there, each tool through its own device option; else the CPU
   its augmentations off (`transforms=[]`: they move the image away from a fixed embedding), no ImageNet
   normalisation (`preprocess=False`, as the project feeds the untrained model raw pixels) and
   `fixed_image_size=size` (else it upsamples to 224 px and matches another input);
+- **plenoptic, Adam** and **plenoptic, L-BFGS**: plenoptic 2.1's `Metamer` with its torchvision adapter
+  `DeepNetFeatures` at the layer's node, the L1 loss, no range penalty (``penalty_lambda=0``), the project's start
+  image, its default optimizer (Adam with AMSGrad, lr 0.01) or torch's L-BFGS (strong Wolfe line search, history
+  20, one iteration per step), which its documentation's tips recommend for metamers; its stop rule off;
 - **bdpy iCNN**: bdpy 0.26's `recon.torch.icnn.reconstruct` with its defaults (SGD, momentum 0.9, normalised
   gradient, lr 2 -> 0, image decay 0.2 -> 0), the L1 loss, and the project's start image, optimised in bdpy's
   own units (0-255, centred on mid-grey, which its step size and decay are sized for) and shown to the model
@@ -139,6 +143,37 @@ def lucent_row(layer, target, steps, m_s, fft: bool) -> dict:
                 to_reach=reach(history, m_s, seconds / steps), **measure(model_l, target, as_tensor[-1], start, m_s))
 
 
+def plenoptic_row(layer, target, steps, m_s, lbfgs: bool) -> dict:
+    """plenoptic 2.1's `Metamer` on its own torchvision adapter (`DeepNetFeatures` at the layer's node), the L1
+    loss, no range penalty, the project's start image; its default optimizer (Adam with AMSGrad, lr 0.01) or the
+    L-BFGS its documentation's tips recommend (torch's, strong Wolfe line search, one iteration per step)."""
+    import plenoptic as po
+
+    model = du.load_resnet(50, seed=0).to(DEVICE)
+    model_l = du.truncate(model, layer)
+    features = po.models.DeepNetFeatures(model, du.RESNET_LAYERS[layer]).eval()
+    start = du.start_image(target.shape, 0).to(DEVICE)
+    met = po.Metamer(target, features, loss_function=lambda x, y: (x - y).abs().sum(), penalty_lambda=0.0)
+    if lbfgs:
+        met.setup(start, optimizer=torch.optim.LBFGS,
+                  optimizer_kwargs=dict(lr=1.0, max_iter=1, history_size=20, line_search_fn="strong_wolfe"))
+    else:
+        met.setup(start, optimizer_kwargs=dict(lr=0.01, amsgrad=True))
+    t0 = clock()
+    with du.quiet_plenoptic():
+        met.synthesize(max_iter=steps, store_progress=EVERY, stop_criterion=0.0)
+    seconds = clock() - t0
+    ran = len(met.losses) - 1
+    with torch.no_grad():
+        goal = model_l(target)
+        history = [(k * EVERY, float((model_l(x.to(DEVICE)) - goal).flatten().norm()))
+                   for k, x in enumerate(met.saved_metamer)]
+    rule = "L-BFGS (strong Wolfe, history 20)" if lbfgs else "Adam + AMSGrad 0.01 (its default)"
+    return dict(case=f"plenoptic {po.__version__} Metamer + DeepNetFeatures, {rule}", seconds=seconds, runs=1,
+                steps=ran, seconds_per_step=seconds / max(ran, 1), to_reach=reach(history, m_s, seconds / max(ran, 1)),
+                **measure(model_l, target, met.metamer.detach(), start, m_s))
+
+
 class Pixels(torch.nn.Module):
     """bdpy's image units (0-255 around mid-grey) to the [0, 1] pixels the model reads (its `encoder_preproc`
     replaces the optimised tensor by a non-leaf, whose gradient is then missing)."""
@@ -197,8 +232,9 @@ def peer_ratios(rows: list[dict]) -> tuple[dict | None, list[tuple[dict, float |
 
 
 def all_rows(model, layer, target, steps, m_s) -> list[dict]:
-    """Every row of one layer: the project's, lucent's two and bdpy's."""
+    """Every row of one layer: the project's, plenoptic's two, lucent's two and bdpy's."""
     rows = project_rows(model, layer, target, steps, m_s)
+    rows += [plenoptic_row(layer, target, steps, m_s, lbfgs) for lbfgs in (False, True)]
     rows += [lucent_row(layer, target, steps, m_s, fft) for fft in (False, True)]
     return rows + [bdpy_row(layer, target, steps, m_s)]
 

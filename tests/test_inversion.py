@@ -280,13 +280,13 @@ def test_explorer_runs_from_its_widgets():
     assert second["steps"] == 40 and second["step_size"] == pytest.approx(0.01)
     assert not torch.equal(first["image"], second["image"]) and second["m_g"] != first["m_g"]
     assert f"{second['m_i']:.4g}" in explorer.readout.value
-    explorer.optimizer.value = "adam"  # Adam's first step moves every pixel by the step size
+    explorer.optimizer.value = "Adam"  # Adam's first step moves every pixel by the step size
     explorer.steps.value = 10
     third = explorer.run()
-    assert third["optimizer"] == "adam" and second["optimizer"] == "sgd"
+    assert third["update"] == "Adam" and second["update"] == "paper"
     direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, optimizer="adam", record_every=1)
     torch.testing.assert_close(third["image"], direct.images[0])
-    explorer.optimizer.value, explorer.blur.value = "fourier", True  # the Fourier image with Adam
+    explorer.optimizer.value, explorer.blur.value = "Fourier", True  # the Fourier image with Adam
     assert explorer.run() is None and "blur" in explorer.readout.value  # no eq. (5) for it: said, not run
     explorer.blur.value = False
     fourth = explorer.run()
