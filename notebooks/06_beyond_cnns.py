@@ -69,7 +69,7 @@ SEED: int = 0  # seeds the models, the start image a_0 and the shift
 DEPTH_SEEDS: list = [0]  # model + start seeds of the untrained depth claims; cpu, paper: [0, 1, 2]
 ARCHS: list = ["ResNet50", "GoogLeNet", "ViT", "Mixer"]  # untrained rows; paper: the same
 GOOGLENET_INIT: str = "kaiming"  # untrained GoogLeNet: "kaiming" (ResNets') or "library"; paper: -
-CLASS_SIZE: int = 64  # px of the class visualisations (sec. 6); cpu: 96; paper: 224
+CLASS_SIZE: int = 64  # px of the class visualisations (sec. 6); paper: 224
 CLASS_STEPS: int = 100  # gradient steps on the class logit; cpu: 200; paper: 500
 
 # %%
