@@ -1,6 +1,7 @@
 """`make bench-peers`: one inversion job done by this project and by the tools researchers use for it.
 
-    python scripts/bench_peers.py [--size 80] [--steps 250] [--layers conv2 conv4] [--out results/bench_peers.json]
+    python scripts/bench_peers.py [--size 80] [--steps 250] [--layers conv2 conv4 conv5] [--repeats 3]
+                                  [--out results/bench_peers.json]
 
 The job (issue 28): the untrained ResNet50 (seed 0), the dalmatian at ``--size`` px, match the embedding of one
 layer with the L1 loss for ``--steps`` steps, no blur, one process on the current device (the GPU when there is
@@ -28,13 +29,14 @@ one: every row runs there, each tool through its own device option; else the CPU
 
 Each row: seconds, seconds per step, m_g / m_s (m_s: the project's shifted input, sigma 1/20), m_i and
 m_i / ||a_0 - a|| at the end, and the seconds until m_g < m_s (from a record every 5 steps, at the mean step
-cost; for the project's search the whole batched search counts). The last lines: each peer's time to reach
-m_g < m_s over the project's fastest row's. Before a layer's timed rows every row runs once untimed for
+cost; for the project's search the whole batched search counts), each the median of ``--repeats`` interleaved
+repeats (default 3: every row once, then every row again). The last lines: each peer's time to reach m_g < m_s
+over the project's fastest row's. Before a layer's timed rows every row runs once untimed for
 ``--warmup`` steps (default 10): a tool's first call pays for kernel selection (cuDNN's autotuning on a GPU),
 lazy imports and allocator growth, which a job meant to be repeated does not carry.
 
-The peers are optional extras that must not change the project's pinned torch: `make bench-peers` installs
-them into build/peers-venv, a virtual environment that sees this project's .venv through a path file, with
+plenoptic is a dependency of the project (notebook 07). The other peers are optional extras that must not change
+the project's pinned torch: `make bench-peers` installs them into build/peers-venv, a virtual environment that sees this project's .venv through a path file, with
 torch-lucent and bdpy installed without their dependencies (torch-lucent pins kornia<=0.4.1, which would
 downgrade torch) beside a current kornia and bdpy's runtime dependencies, all under a constraint on the
 installed torch, torchvision and numpy.
@@ -231,6 +233,21 @@ def peer_ratios(rows: list[dict]) -> tuple[dict | None, list[tuple[dict, float |
                      for r in peers]
 
 
+def median_rows(repeats: list[list[dict]]) -> list[dict]:
+    """Each case's row from its repeats (every repeat runs every row once, in turn, so the tools interleave): the
+    median of each timing, ``to_reach`` the median of the repeats that reached m_g < m_s (None unless most did),
+    the distances of the first repeat (the runs are deterministic), and each repeat's seconds beside."""
+    rows = []
+    for same in zip(*repeats):
+        row = dict(same[0], repeats=len(same), seconds_each=[r["seconds"] for r in same])
+        for key in ("seconds", "seconds_per_step"):
+            row[key] = float(np.median([r[key] for r in same]))
+        reached = [r["to_reach"] for r in same if r["to_reach"] is not None]
+        row["to_reach"] = float(np.median(reached)) if 2 * len(reached) > len(same) else None
+        rows.append(row)
+    return rows
+
+
 def all_rows(model, layer, target, steps, m_s) -> list[dict]:
     """Every row of one layer: the project's, plenoptic's two, lucent's two and bdpy's."""
     rows = project_rows(model, layer, target, steps, m_s)
@@ -243,7 +260,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=80)
     parser.add_argument("--steps", type=int, default=250)
-    parser.add_argument("--layers", nargs="+", default=["conv2", "conv4"])
+    parser.add_argument("--layers", nargs="+", default=["conv2", "conv4", "conv5"])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of every row; the median counts")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps of every row first (0: none)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_peers.json")
     args = parser.parse_args()
@@ -251,12 +269,13 @@ def main() -> None:
     model = du.load_resnet(50, seed=0).to(DEVICE)
     out = dict(size=args.size, steps=args.steps, threads=torch.get_num_threads(), torch=torch.__version__,
                device=torch.cuda.get_device_name() if DEVICE.type == "cuda" else "cpu", warmup_steps=args.warmup,
+               repeats=args.repeats,
                layers={})
     for layer in args.layers:
         m_s = float(du.distances(du.truncate(model, layer), target, target, sigma=1 / 20, seed=0)["m_s"][0])
         if args.warmup:
             all_rows(model, layer, target, args.warmup, m_s)  # untimed: first calls' costs
-        rows = all_rows(model, layer, target, args.steps, m_s)
+        rows = median_rows([all_rows(model, layer, target, args.steps, m_s) for _ in range(args.repeats)])
         out["layers"][layer] = dict(m_s=m_s, rows=rows)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=2) + "\n")  # after each layer: a stopped run keeps what finished

@@ -296,9 +296,9 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
         "Sec. 2 (its assumption)",
         "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images, a "
         "better autoencoding signifies more information exists in the layer's embedding",
-        "the paper states the assumption and does not test it: the depth trend under three stronger procedures "
-        "(Adam, iCNN's momentum with a normalised gradient, the decorrelated Fourier image) from the same a_0; "
-        "quick: one seed (inconclusive by the rule), cpu: three"),
+        "the paper states the assumption and does not test it: the depth trend under four stronger procedures "
+        "(Adam, iCNN's momentum with a normalised gradient, the decorrelated Fourier image, and plenoptic 2.1's "
+        "Metamer through its own API) from the same a_0; quick: one seed (inconclusive by the rule), cpu: three"),
     "procedure_stronger_closes_gap_resnet50": (
         "Sec. 2 (its assumption)",
         "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images",
@@ -307,7 +307,7 @@ CLAIMS: dict[str, tuple[str, str, str]] = {
     "procedure_depth_trend_vit": (
         "Sec. 2 (its assumption), sec. 7",
         "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images",
-        "notebook 06's small untrained ViT under the four procedures; cpu profile only"),
+        "notebook 06's small untrained ViT under the five procedures; cpu profile only"),
     "procedure_stronger_closes_gap_vit": (
         "Sec. 2 (its assumption), sec. 7",
         "Assuming that the gradient descent procedure is sufficiently powerful to generate arbitrary images",

@@ -156,7 +156,7 @@ def bench_peers(path: Path) -> str | None:
         return None
     b = json.loads(path.read_text())
     lines = [f"{b['size']} px, {b['steps']} steps, on {b.get('device', 'cpu')} ({b['threads']} CPU thread(s)), "
-             f"torch {b['torch']}.", ""]
+             f"torch {b['torch']}; each row the median of {b.get('repeats', 1)} interleaved repeat(s).", ""]
     for layer, got in b["layers"].items():
         lines += [f"**{layer}** (m_s = {got['m_s']:.4g})", "",
                   "| case | seconds | s / step | m_g / m_s | m_i | m_i / start distance | seconds to m_g < m_s |",

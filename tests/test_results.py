@@ -356,6 +356,22 @@ def test_bench_peers_page_compares_each_peer_with_the_projects_fastest_row(tmp_p
     assert update_docs.bench_peers(tmp_path / "missing.json") is None
 
 
+def test_bench_peers_takes_the_median_of_its_repeats_and_reaches_only_when_most_did():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_peers import median_rows
+
+    def row(seconds, to_reach):
+        return dict(case="x", seconds=seconds, seconds_per_step=seconds / 10, to_reach=to_reach, m_i=1.0)
+
+    (got,) = median_rows([[row(3.0, 1.0)], [row(1.0, None)], [row(2.0, 3.0)]])
+    assert got["seconds"] == 2.0 and got["seconds_per_step"] == 0.2 and got["to_reach"] == 2.0
+    assert got["seconds_each"] == [3.0, 1.0, 2.0] and got["repeats"] == 3
+    (once,) = median_rows([[row(3.0, 1.0)], [row(1.0, None)], [row(2.0, None)]])
+    assert once["to_reach"] is None  # one repeat of three reached m_g < m_s: not this row's time
+
+
 def test_colab_links_are_built_from_the_repository_address(tmp_path):
     """README's "Open in Colab" links: one per notebook from CITATION.cff's repository-code; none (and how to get
     them) while it names no GitHub repository."""
