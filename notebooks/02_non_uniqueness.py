@@ -186,8 +186,8 @@ if not FIG3_BLUR:
                         "ResNet" + "/".join(map(str, DEPTHS)) + " untrained",
                         f"eq. (5) is off at this profile (FIG3_BLUR): at {IMAGE_SIZE} px and "
                         f"{STEPS} steps, fewer than the paper's {PAPER_STEPS}, a blurred run that "
-                        f"misses m_s cannot contradict the statement (cpu 0.17.0: below scale); the "
-                        f"paper profile measures it")
+                        f"misses m_s cannot contradict the statement (cpu 0.17.0: below scale); "
+                        f"the paper profile measures it")
 if deeper:
     mi50 = [deeper[(50, sd)]["m_i"] for sd in DEEPER_SEEDS]
     mi152 = [deeper[(152, sd)]["m_i"] for sd in DEEPER_SEEDS]
