@@ -57,6 +57,6 @@ from depthrep.results import (cached, code_version, load_safely, locked, results
                               save_json, write_json, write_text)
 from depthrep.search import grid_around, layer_result, line_search, relocate_grid, search_invert, visualize_layer
 from depthrep.speed import InputConv2d, fold_batchnorm, reuse_freed_memory
-from depthrep.updates import PROCEDURES, UPDATE_RULES, FourierImage
+from depthrep.updates import PROCEDURES, UPDATE_RULES, FourierImage, LBFGSDirection
 
 __all__ = [name for name in dir() if not name.startswith("_")]
