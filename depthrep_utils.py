@@ -38,7 +38,8 @@ from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claim
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import fingerprint, layer_run, layer_run_config, plenoptic_run, run_line, seed_spread
+from depthrep.experiments import (fingerprint, layer_run, layer_run_config, layer_runs, plenoptic_run, run_line,
+                                  seed_spread)
 from depthrep.explorer import Explorer, uploaded_files
 from depthrep.inversion import Inversion, invert, start_image
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, layer_names,
@@ -56,6 +57,6 @@ from depthrep.results import (cached, code_version, load_safely, locked, results
                               save_json, write_json, write_text)
 from depthrep.search import grid_around, layer_result, line_search, relocate_grid, search_invert, visualize_layer
 from depthrep.speed import InputConv2d, fold_batchnorm, reuse_freed_memory
-from depthrep.updates import PROCEDURES, UPDATE_RULES, FourierImage
+from depthrep.updates import PROCEDURES, UPDATE_RULES, FourierImage, LBFGSDirection
 
 __all__ = [name for name in dir() if not name.startswith("_")]

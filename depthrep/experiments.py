@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import weakref
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 from torch import nn
 
 from depthrep.inversion import invert, start_image
-from depthrep.search import visualize_layer
+from depthrep.search import grid_around, visualize_layer
 from depthrep.metrics import distances, input_distance, shifted_input
 from depthrep.peers import plenoptic_layer, plenoptic_version
 from depthrep.results import cached
@@ -63,6 +63,24 @@ def layer_run(notebook: str, name: str, model: nn.Module, layer: str, target: to
     config = layer_run_config(model, layer, target, steps, step_sizes, blur, **kwargs)
     return cached(notebook, name, config,
                   lambda: visualize_layer(model, layer, target, steps, list(step_sizes), blur, **kwargs))
+
+
+def layer_runs(notebook: str, name: str, model: nn.Module, layers: Mapping[str, str] | Sequence[str],
+               target: torch.Tensor, steps: int, step_sizes: Sequence[float], blur: bool,
+               around: Mapping[str, dict] | None = None, label: str = "", **kwargs: Any) -> dict:
+    """``layer_run`` at several layers of one model, keyed as given: ``layers`` a list of layer names, or a
+    mapping {key: layer} (keys such as relative depths). The run at ``layer`` is cached under
+    ``name.format(layer=layer)``. ``around``: runs of a sibling (another seed or image) under the same keys, whose
+    chosen step sizes centre a narrower starting grid (``grid_around``) in place of ``step_sizes``; the search
+    still extends it at an edge. Prints one line per layer after ``label``."""
+    keyed = dict(layers) if isinstance(layers, Mapping) else {layer: layer for layer in layers}
+    out = {}
+    for key, layer in keyed.items():
+        grid = grid_around(around[key]["step_size"]) if around else step_sizes
+        out[key] = r = layer_run(notebook, name.format(layer=layer), model, layer, target, steps, grid, blur,
+                                 **kwargs)
+        print(f"{label}{key if key == layer else f'{key} ({layer})'}: {run_line(r)}")
+    return out
 
 
 def plenoptic_run(notebook: str, name: str, model: nn.Module, layer: str, target: torch.Tensor, steps: int,

@@ -19,7 +19,7 @@ STYLE = {"description_width": "90px"}
 # The update buttons: labels for ``updates.PROCEDURES`` (what each asks of ``invert``), the paper's and the stronger
 # rules of the tools researchers use
 UPDATES = [("paper: gradient step", "paper"), ("Adam", "Adam"), ("momentum + norm. gradient", "momentum"),
-           ("Fourier image + Adam", "Fourier")]
+           ("Fourier image + Adam", "Fourier"), ("L-BFGS", "L-BFGS")]
 
 
 NOTEBOOK_TARGET = "the notebook's target"
@@ -220,8 +220,8 @@ class Explorer:
 
         try:
             model, title = self._model()
-            kw = dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, on_step=on_step, progress=False,
-                      **PROCEDURES[self.optimizer.value])
+            kw = {**dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, on_step=on_step, progress=False),
+                  **PROCEDURES[self.optimizer.value]}  # a procedure's own schedule wins (L-BFGS: constant)
             if search:
                 run, table = search_invert(model, self.target, self.search_step_sizes, steps, **kw)
                 step_size = float(run.step_size[0])

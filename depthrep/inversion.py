@@ -17,7 +17,7 @@ from depthrep.blur import PAPER_BLUR_SHARES, blur3x3, sigma_for_share
 from depthrep.device import progress_bar, synchronize
 from depthrep.results import safe_type
 from depthrep.speed import reuse_freed_memory
-from depthrep.updates import UPDATE_RULES, FourierImage, adam_direction, momentum_direction
+from depthrep.updates import UPDATE_RULES, FourierImage, LBFGSDirection, adam_direction, momentum_direction
 
 
 def start_image(shape: Sequence[int], seed: int, mean: float = 0.7, std: float = 1 / 20,
@@ -111,6 +111,8 @@ def invert(
     because it needs fewer iterations (``make bench``). ``optimizer="momentum"`` is the iCNN recipe (Shen et
     al. 2019; bdpy's ``recon.torch.icnn``): each run's gradient divided by its mean absolute value, then heavy-ball
     momentum 0.9 (``v = 0.9 v + g / mean|g|``, ``a <- a - eps_n v``); its step sizes are in pixel units too.
+    ``optimizer="lbfgs"``: L-BFGS directions per run (``LBFGSDirection``, memory 10, no line search: eps_n scales
+    the quasi-Newton step, 1 being the full step; use it with ``decay_to=None``).
     ``parameterization="fourier"`` optimises the image through the decorrelated Fourier basis of Olah et al.
     (Distill 2017, "Feature Visualization"; ``FourierImage``) instead of its pixels: the update acts on the
     spectrum, the image stays in (0, 1) and starts exactly at a_0; with any of the three updates, without blur
@@ -162,7 +164,7 @@ def invert(
     image = FourierImage(x) if parameterization == "fourier" else None
     param = image.spectrum if image is not None else x  # what the update acts on
     state = {"adam": lambda: (torch.zeros_like(param), torch.zeros_like(param)),
-             "momentum": lambda: torch.zeros_like(param), "sgd": lambda: None}[optimizer]()
+             "momentum": lambda: torch.zeros_like(param), "lbfgs": LBFGSDirection, "sgd": lambda: None}[optimizer]()
     precision = (torch.autocast(device.type, dtype=autocast) if autocast is not None
                  else contextlib.nullcontext())
 
@@ -200,6 +202,8 @@ def invert(
             g = adam_direction(g, *state, n + 1)
         elif optimizer == "momentum":
             g = momentum_direction(g, state)
+        elif optimizer == "lbfgs":
+            g = state(param.detach(), g)
         if n % record_every == 0:
             with torch.no_grad():
                 rec_steps.append(n)

@@ -74,7 +74,13 @@ def plenoptic_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: i
     table: dict[float, float] = {}
     best: dict[str, Any] = {}
     for lr in sorted(float(v) for v in step_sizes):
-        image, ran = plenoptic_metamer(model_l, target, steps, lr, seed)
+        try:
+            image, ran = plenoptic_metamer(model_l, target, steps, lr, seed)
+        except ValueError as err:  # plenoptic stops a synthesis that found a NaN
+            if "nan" not in str(err).lower():
+                raise
+            table[lr] = float("inf")
+            continue
         r = layer_result(model_l, layer, target, image, seed, shift_sigma, step_size=lr, steps=ran)
         table[lr] = r["m_g"] if torch.isfinite(image).all() else float("inf")
         if table[lr] < best.get("m_g", float("inf")):

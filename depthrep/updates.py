@@ -1,5 +1,6 @@
 """The update rules of gradient descent on the input besides the paper's step: Adam, iCNN's momentum with a normalised
-gradient, the decorrelated Fourier image; and ``PROCEDURES``, the one table of them notebook 07 and the explorer read."""
+gradient, L-BFGS, the decorrelated Fourier image; and ``PROCEDURES``, the one table of them notebook 07 and the
+explorer read."""
 from __future__ import annotations
 
 import torch
@@ -7,14 +8,14 @@ import torch
 
 @torch.no_grad()
 def adam_direction(g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, n: int, betas: tuple = (0.9, 0.999),
-                    stabiliser: float = 1e-8) -> torch.Tensor:
+                   stabiliser: float = 1e-8) -> torch.Tensor:
     """Adam's bias-corrected step direction for step n (1-based); updates the moments m1, m2 in place."""
     m1.mul_(betas[0]).add_(g, alpha=1 - betas[0])
     m2.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
     return (m1 / (1 - betas[0] ** n)) / ((m2 / (1 - betas[1] ** n)).sqrt_() + stabiliser)
 
 
-UPDATE_RULES = ("sgd", "adam", "momentum")  # the paper's gradient step, and the two stronger peers' rules
+UPDATE_RULES = ("sgd", "adam", "momentum", "lbfgs")  # the paper's gradient step, the peers' rules, L-BFGS
 ICNN_MOMENTUM = 0.9  # bdpy's icnn default (constant over the run)
 
 
@@ -26,6 +27,48 @@ def momentum_direction(g: torch.Tensor, velocity: torch.Tensor, momentum: float 
     normalised = torch.where(scale > 0, g / scale.clamp_min(torch.finfo(g.dtype).tiny), torch.zeros_like(g))
     velocity.mul_(momentum).add_(normalised)
     return velocity
+
+
+class LBFGSDirection:
+    """Per-run L-BFGS directions for a batch of runs (the two-loop recursion, Nocedal and Wright, Numerical
+    Optimization, Algorithm 7.4), without a line search: ``invert``'s step size scales the direction (1: the
+    quasi-Newton step; the batched search picks it as for any rule). Each run keeps its last ``memory`` pairs
+    s = x_k+1 - x_k, y = g_k+1 - g_k; a pair whose curvature s.y is not positive counts for nothing in that run
+    (rho = 0), and the initial inverse Hessian is gamma = s.y / y.y of the run's latest good pair. Before any
+    pair the direction is the gradient scaled to ``first`` RMS per run (a pixel-unit step, like Adam's first)."""
+
+    def __init__(self, memory: int = 10, first: float = 0.01) -> None:
+        self.memory, self.first = memory, first
+        self.pairs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.x: torch.Tensor | None = None
+        self.g: torch.Tensor | None = None
+        self.gamma: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        dims = tuple(range(1, g.dim()))
+
+        def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return (a * b).sum(dim=dims, keepdim=True)
+
+        tiny = torch.finfo(g.dtype).tiny
+        if self.x is None:
+            self.gamma = self.first / g.pow(2).mean(dim=dims, keepdim=True).sqrt().clamp_min(tiny)
+        else:
+            s, y = x - self.x, g - self.g
+            sy, yy = dot(s, y), dot(y, y)
+            good = (sy > 0) & (yy > 0)
+            self.pairs = (self.pairs + [(s, y, torch.where(good, 1 / sy.clamp_min(tiny), 0.0))])[-self.memory:]
+            self.gamma = torch.where(good, sy / yy.clamp_min(tiny), self.gamma)
+        self.x, self.g = x.detach().clone(), g.detach().clone()
+        q, alphas = g.clone(), []
+        for s, y, rho in reversed(self.pairs):
+            alphas.append(rho * dot(s, q))
+            q -= alphas[-1] * y
+        r = self.gamma * q
+        for (s, y, rho), alpha in zip(self.pairs, reversed(alphas)):
+            r += s * (alpha - rho * dot(y, r))
+        return r
 
 
 # The square root of ImageNet's colour correlation (Olah et al., Distill 2017; the lucid/lucent constant), columns
@@ -69,4 +112,5 @@ PROCEDURES = {
     "Adam": dict(optimizer="adam"),  # Adam's normalised step, in pixel units
     "momentum": dict(optimizer="momentum"),  # iCNN's: normalised gradient, heavy-ball momentum
     "Fourier": dict(optimizer="adam", parameterization="fourier"),  # lucid/lucent's image, with Adam
+    "L-BFGS": dict(optimizer="lbfgs", decay_to=None),  # quasi-Newton directions, a constant step size
 }

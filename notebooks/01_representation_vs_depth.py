@@ -102,19 +102,14 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
     narrower starting grid. Each image's blur removes the same share of its own contrast."""
     a = target if image == IMAGE else du.load_target(image, IMAGE_SIZE, seed, DEVICE)[0]
     sigmas = BLUR_SIGMAS if image == IMAGE else [du.sigma_for_share(a, v) for v in BLUR_SHARES]
-    out = {}
-    for layer in layers or (RESNET_LAYERS if arch == "ResNet50" else LAYERS):
-        grid = du.grid_around(around[layer]["step_size"]) if around else SEARCH_STEP_SIZES
-        weights = "trained" if trained else "untrained"
-        name = (f"{arch}-{weights}-{layer}-{'blur' if blur else 'plain'}-seed{seed}"
-                + ("" if image == IMAGE else f"-{image}"))
-        out[layer] = r = du.layer_run(NB, name, model, layer, a, STEPS, grid, blur,
-                                      decay_to=DECAY_TO, seed=seed, shift_sigma=SHIFT_SIGMA,
-                                      normalize=normalize, blur_sigma=sigmas[0],
-                                      blur_sigma_end=sigmas[1])
-        print(f"{arch:16} {weights:9} {'blur ' if blur else 'plain'} seed {seed} {layer:10}"
-              + ("" if image == IMAGE else f" {image}") + ": " + du.run_line(r))
-    return out
+    weights, update = "trained" if trained else "untrained", "blur" if blur else "plain"
+    other = "" if image == IMAGE else f"-{image}"
+    return du.layer_runs(NB, f"{arch}-{weights}-{{layer}}-{update}-seed{seed}{other}", model,
+                         layers or (RESNET_LAYERS if arch == "ResNet50" else LAYERS), a, STEPS,
+                         SEARCH_STEP_SIZES, blur, around, f"{arch:16} {weights:9} {update} seed "
+                         f"{seed}{other.replace('-', ' ')} ", decay_to=DECAY_TO, seed=seed,
+                         shift_sigma=SHIFT_SIGMA, normalize=normalize, blur_sigma=sigmas[0],
+                         blur_sigma_end=sigmas[1])
 
 
 # %% [markdown]

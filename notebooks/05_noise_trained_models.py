@@ -169,17 +169,15 @@ def visualize(kind: str, seed: int, blur: bool, around: dict | None = None) -> d
     """All layers of one model, seed and update rule, each cached. ``around``: the first seed's
     results, whose step sizes centre a narrower starting grid (extended at an edge, as any)."""
     model, normalize = models[(kind, seed)]
-    out = {}
-    for layer in LAYERS:
-        name = f"{kind}-{layer}-{'blur' if blur else 'plain'}-seed{seed}"
-        sigmas = dict(blur_sigma=BLUR_SIGMAS[0], blur_sigma_end=BLUR_SIGMAS[1]) if blur else {}
-        grid = du.grid_around(around[layer]["step_size"]) if around else SEARCH_STEP_SIZES
-        out[layer] = r = du.layer_run(NB, name, model, layer, target, STEPS, grid, blur,
-                                      decay_to=0.0, seed=seed, normalize=normalize, **sigmas)
+    sigmas = dict(blur_sigma=BLUR_SIGMAS[0], blur_sigma_end=BLUR_SIGMAS[1]) if blur else {}
+    out = du.layer_runs(NB, f"{kind}-{{layer}}-{'blur' if blur else 'plain'}-seed{seed}", model,
+                        LAYERS, target, STEPS, SEARCH_STEP_SIZES, blur, around,
+                        f"{kind:14} eq. ({5 if blur else 4}) seed {seed} ", decay_to=0.0, seed=seed,
+                        normalize=normalize, **sigmas)
+    for layer, r in out.items():
         r["slope"] = du.spectral_slope(r["image"])
         r["noise sigma"] = du.white_noise_sigma(r["image"])
-        print(f"{kind:14} eq. ({5 if blur else 4}) seed {seed} {layer}: {du.run_line(r)} "
-              f"slope={r['slope']:.2f} noise sigma={r['noise sigma']:.3g}")
+        print(f"  {layer}: slope={r['slope']:.2f} noise sigma={r['noise sigma']:.3g}")
     return out
 
 

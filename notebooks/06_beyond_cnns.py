@@ -103,20 +103,13 @@ def visualize(arch: str, trained: bool, seed: int = SEED, depths: list = DEPTHS,
     cached so that an interrupted run resumes. ``around``: another seed's runs of the same model,
     whose chosen step sizes centre this seed's searches (du.grid_around)."""
     model = load(arch, trained, seed)
-    normalize = trained  # ImageNet weights expect mean/std inputs; untrained models see pixels
-    out = {}
-    for depth, layer in zip(DEPTHS, du.relative_layers(model)):
-        if depth not in depths:
-            continue
-        name = f"{arch}-{'trained' if trained else 'untrained'}-{layer}" + (
-            "" if seed == SEED else f"-seed{seed}")
-        grid = du.grid_around(around[depth]["step_size"]) if around else SEARCH_STEP_SIZES
-        out[depth] = r = du.layer_run(NB, name, model, layer, target, STEPS, grid,
-                                      blur=False, decay_to=0.0, seed=seed,
-                                      shift_sigma=SHIFT_SIGMA, normalize=normalize)
-        print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} {depth:4} ({layer:8}) "
-              f"seed {seed}: " + du.run_line(r))
-    return out
+    layers = {d: l for d, l in zip(DEPTHS, du.relative_layers(model)) if d in depths}
+    name = f"{arch}-{'trained' if trained else 'untrained'}-{{layer}}"
+    return du.layer_runs(NB, name + ("" if seed == SEED else f"-seed{seed}"),
+                         model, layers, target, STEPS, SEARCH_STEP_SIZES, False, around,
+                         f"{arch:18} {'ImageNet' if trained else 'untrained':9} seed {seed} ",
+                         decay_to=0.0, seed=seed, shift_sigma=SHIFT_SIGMA,
+                         normalize=trained)  # ImageNet weights expect mean/std inputs
 
 
 # %% [markdown]

@@ -58,3 +58,22 @@ def test_plenoptic_run_is_cached_by_its_arguments(tmp_path, monkeypatch):
     other = du.plenoptic_run("nb", "r", model, "conv1", target, 6, [0.01])
     assert again["seconds"] == first["seconds"] and other["steps"] == 6
     assert len(list((tmp_path / "nb" / "cache").glob("r-*.pt"))) == 2
+
+
+def test_plenoptic_layer_scores_a_synthesis_that_found_a_nan_as_diverged(monkeypatch):
+    from depthrep import peers
+
+    real = peers.plenoptic_metamer
+
+    def nan_above_one(model_l, target, steps, lr, seed):  # plenoptic's own stop, as it words it
+        if lr > 1:
+            raise ValueError("Found a NaN in loss during optimization.")
+        return real(model_l, target, steps, lr, seed)
+
+    monkeypatch.setattr(peers, "plenoptic_metamer", nan_above_one)
+    model = du.load_resnet(18, trained=False, seed=0)
+    target, _ = du.load_target("dalmatian", 32, 0, torch.device("cpu"))
+    r = du.plenoptic_layer(model, "conv1", target, 5, [10.0, 0.01])
+    assert r["search"][10.0] == float("inf") and r["step_size"] == 0.01
+    with pytest.raises(FloatingPointError, match="diverged at every learning rate"):
+        du.plenoptic_layer(model, "conv1", target, 5, [10.0, 100.0])
