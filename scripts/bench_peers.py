@@ -108,13 +108,15 @@ def project_rows(model, layer, target, steps, m_s) -> list[dict]:
 
 
 # The project's single runs with the other update rules `invert` offers, each at the peer's own defaults where it
-# has one: iCNN's lr 2 -> 0 in 0-255 units is 2/255 -> 0 in pixels; lucent's Adam 0.05, constant.
+# has one: iCNN's lr 2 -> 0 in 0-255 units is 2/255 -> 0 in pixels; lucent's Adam 0.05, constant; L-BFGS at 1.5
+# times its quasi-Newton step (1.4-2 reached m_g < m_s soonest at conv4 and conv5, 80 px; 4 diverged).
 PROJECT_RULES = {
     "project, Adam 0.01 (one run)": dict(step_size=0.01, optimizer="adam"),
     "project, momentum + normalised gradient, 2/255 -> 0 (one run)": dict(step_size=2 / 255, optimizer="momentum",
                                                                            decay_to=0.0),
     "project, Fourier + decorrelated, Adam 0.05 (one run)": dict(step_size=0.05, optimizer="adam",
                                                                   parameterization="fourier"),
+    "project, L-BFGS 1.5, constant (one run)": dict(step_size=1.5, optimizer="lbfgs"),
 }
 
 

@@ -494,7 +494,7 @@ def test_adam_takes_steps_of_the_step_size_in_pixel_units():
     run = du.invert(model, target, 60, 0.01, optimizer="adam", decay_to=0.0, record_every=59)
     assert run.history["m_g"][-1, 0] < 0.5 * run.history["m_g"][0, 0]
     with pytest.raises(ValueError, match="optimizer"):
-        du.invert(model, target, 1, 0.01, optimizer="lbfgs")
+        du.invert(model, target, 1, 0.01, optimizer="newton")
 
 
 def test_bf16_autocast_runs_and_reports_full_precision_distances():
@@ -754,7 +754,7 @@ def test_fourier_and_momentum_runs_descend_batch_and_start_at_a0():
 
 def test_lbfgs_direction_solves_an_ill_conditioned_quadratic_per_run():
     """Two runs of f(x) = x.A.x / 2 (condition 100), each with its own history: L-BFGS at the full step reaches
-    1e-6 of the start in 40 steps, gradient descent at its best constant step does not reach 0.1; the first
+    1e-6 of the start in 40 steps, gradient descent at its best constant step stays above 1e-3; the first
     direction is the gradient at ``first`` RMS; a pair of negative curvature counts for nothing."""
     a = torch.linspace(1.0, 100.0, 20, dtype=torch.float64)
     start = torch.randn(2, 20, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * torch.tensor(
@@ -769,7 +769,7 @@ def test_lbfgs_direction_solves_an_ill_conditioned_quadratic_per_run():
     gd = start.clone()
     for _ in range(40):
         gd = gd - 2 / (1 + 100) * gd * a
-    assert (gd.norm(dim=1) / start.norm(dim=1)).min() > 0.1
+    assert (gd.norm(dim=1) / start.norm(dim=1)).min() > 1e-3
     bent = du.LBFGSDirection()
     bent(torch.zeros(1, 3), torch.ones(1, 3))
     d = bent(torch.ones(1, 3), torch.zeros(1, 3))  # s.y = -3 < 0: no curvature information
