@@ -44,7 +44,7 @@ data: setup
 # the others still run; `reproduce` then fails naming it. Ctrl-C stops; the same command again resumes
 # from the cache. `make reproduce-NAME` runs one notebook.
 JOBS ?= 2
-REPRODUCE_ORDER := 05 07 02 01 06 03 04
+REPRODUCE_ORDER := 07 02 01 05 06 04 03
 REPRODUCE_NAMES := $(call in_order,$(REPRODUCE_ORDER))
 reproduce-plan: setup
 	@$(PY) scripts/run_notebook.py --plan --jobs $(JOBS) --profile $(PROFILE) --results $(RESULTS) $(NOTEBOOKS)

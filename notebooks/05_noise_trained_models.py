@@ -69,7 +69,7 @@ BATCH: int = 32  # batch size; paper: 128
 TRAIN_LR: float = 0.001  # Adam learning rate; paper: 1e-4
 STEPS: int = 150  # iterations per representation; paper code: 500
 SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: about 1/2 to 1/1000
-LAYERS: list = ["conv1", "conv2", "conv3", "conv4"]  # claims: conv1-conv4; cpu, paper: conv1..conv5
+LAYERS: list = ["conv1", "conv2", "conv3", "conv4"]  # claims: conv1-conv4; paper: conv1..conv5
 BUDGETS: list = [1, 4]  # Fig. S4's budgets, in multiples of STEPS (at the most stalled layer)
 SEEDS: list = [0]  # a noise model per seed (noise set, labels, init, a_0, a'); cpu: 1-3; paper: 3
 
@@ -216,8 +216,8 @@ def title(kind: str, layer: str) -> str:
 
 notes = {labels[k]: ["target"] + [title(k, l) for l in LAYERS] for k in KINDS}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
-fig.suptitle(f"Fig. 10: the Tesla coil at conv1..conv5, eq. (5) ({IMAGE_SIZE} px, seed {S0}; shown "
-             f"clipped to [0, 1]); s: spectral slope of the image shown, in brackets of the "
+fig.suptitle(f"Fig. 10: the Tesla coil at {LAYERS[0]}..{LAYERS[-1]}, eq. (5) ({IMAGE_SIZE} px, seed {S0}; "
+             f"shown clipped to [0, 1]); s: spectral slope of the image shown, in brackets of the "
              f"eq. (4) image", y=1.03)
 du.save_fig(fig, NB, "fig10_three_models")
 plt.show()
