@@ -216,9 +216,9 @@ def title(kind: str, layer: str) -> str:
 
 notes = {labels[k]: ["target"] + [title(k, l) for l in LAYERS] for k in KINDS}
 fig = du.image_grid(rows, ["a"] + LAYERS, notes, size=2.0)
-fig.suptitle(f"Fig. 10: the Tesla coil at {LAYERS[0]}..{LAYERS[-1]}, eq. (5) ({IMAGE_SIZE} px, seed {S0}; "
-             f"shown clipped to [0, 1]); s: spectral slope of the image shown, in brackets of the "
-             f"eq. (4) image", y=1.03)
+fig.suptitle(f"Fig. 10: the Tesla coil at {LAYERS[0]}..{LAYERS[-1]}, eq. (5) ({IMAGE_SIZE} px, "
+             f"seed {S0}; shown clipped to [0, 1]); s: spectral slope of the image shown, in "
+             f"brackets of the eq. (4) image", y=1.03)
 du.save_fig(fig, NB, "fig10_three_models")
 plt.show()
 runs = {f"{labels[k]}\neq. ({5 if blur else 4})": (fig10 if blur else plain)[(k, S0)]

@@ -260,7 +260,7 @@ if PROFILE == "quick" and "ResNet50" in ARCHS:
 RESIDUAL_GRID = [2.0 ** k for k in range(-10, 1)]  # 1/1024 .. 1: both models' windows at 48-64 px
 RESIDUAL_TEXT = ("residual connections give a wider range of step sizes that reach the embedding "
                  "(m_g < m_s) than the same network without them (untrained ResNet50, eq. (4), at "
-                 "one layer: the numbers' 'layer')")
+                 "one layer, named in each record's numbers)")
 windows, residual_runs = {}, {}
 for sd in RESIDUAL_SEEDS:
     residual = du.load_resnet(50, trained=False, seed=sd).to(DEVICE)
