@@ -289,10 +289,11 @@ def main() -> None:
                   f"{r['m_i']:7.2f} {r['m_i_over_start']:9.3f} {got:>12}")
         fastest, peers = peer_ratios(rows)
         for r, ratio in peers:
+            label = r["case"].split(" (")[0]
             if ratio is None:
-                print(f"  {r['case'][:40]}: no ratio (a row never reached m_g < m_s)")
+                print(f"  {label}: no ratio (a row never reached m_g < m_s)")
             else:
-                print(f"  {r['case'][:40]}: {ratio:.1f}x the project's time to m_g < m_s ({fastest['case']})")
+                print(f"  {label}: {ratio:.1f}x the project's time to m_g < m_s ({fastest['case']})")
     print(f"\nwritten: {args.out}")
 
 
