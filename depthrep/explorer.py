@@ -9,11 +9,11 @@ from torch import nn
 
 from depthrep.assets import PAPER_IMAGES, REPLICATE_IMAGES, ImageError, check_image, load_image, read_image
 from depthrep.inversion import invert
-from depthrep.search import search_invert
-from depthrep.updates import PROCEDURES
 from depthrep.metrics import distances
 from depthrep.models import WeightsUnavailableError
 from depthrep.plots import to_numpy_image
+from depthrep.search import search_invert
+from depthrep.updates import PROCEDURES
 
 STYLE = {"description_width": "90px"}
 # The update buttons: labels for ``updates.PROCEDURES`` (what each asks of ``invert``), the paper's and the stronger
@@ -62,7 +62,7 @@ class Explorer:
     size (log scale) with **Search**, which runs the batched line search for the current choice (every run as
     long as the iterations slider), sets the slider and shows the best run; iterations; blur (eq. 5; leave
     out with ``blur=None``); the update (the paper's gradient step, Adam, momentum with a normalised gradient,
-    or the Fourier image with Adam: ``updates.PROCEDURES``). **Run** inverts in a background thread with a progress
+    the Fourier image with Adam, or L-BFGS: ``updates.PROCEDURES``). **Run** inverts in a background thread with a progress
     bar of its own; **Stop** ends the run at the next step. The figure shows the target,
     a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. ``chosen(values)`` may return
     the step size the notebook's own search chose for those values: the slider then moves there when the

@@ -305,8 +305,8 @@ claims.check(
 # %% [markdown]
 # ## Explorer
 # Pick the model, the relative depth and the update (the paper's, Adam, momentum with a normalised
-# gradient, or the Fourier image with Adam), the step size and the iterations, then **Run**. Built
-# only in an interactive session.
+# gradient, the Fourier image with Adam, or L-BFGS), the step size and the iterations, then **Run**.
+# Built only in an interactive session.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
