@@ -26,7 +26,7 @@ from depthrep import ROOT
 from depthrep.assets import (FALLBACK_IMAGE, PAPER_IMAGES, REPLICATE_IMAGES, UPSTREAM, ImageError,
                              ImageUnavailableWarning, check_image, data_dir, fetch_image, load_image, load_target,
                              read_image, replicate_image)
-from depthrep.blur import (PAPER_BLUR_SHARES, PAPER_BLUR_SIGMAS, blur3x3, blur_share, gaussian_kernel3,
+from depthrep.blur import (PAPER_BLUR_SIGMAS, PAPER_SIZE, blur3x3, blur_share, blur_sigmas, gaussian_kernel3,
                            paper_blur_sigmas, sigma_for_share)
 from depthrep.checks import (MIN_RHO, MIN_RISE, NO_SIGNAL, NON_UNIQUE_FLOOR, SATURATED, absent_change,
                              depth_needs_more_iterations, depth_rank_correlation, depth_trend, depth_trends,
@@ -38,8 +38,8 @@ from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claim
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import (fingerprint, layer_run, layer_run_config, layer_runs, plenoptic_run, run_line,
-                                  seed_spread)
+from depthrep.experiments import (Spread, fingerprint, layer_run, layer_run_config, layer_runs, plenoptic_run,
+                                  run_line, seed_spread, spread_numbers)
 from depthrep.explorer import Explorer, uploaded_files
 from depthrep.inversion import Inversion, invert, start_image
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, layer_names,

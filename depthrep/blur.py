@@ -1,11 +1,13 @@
 """Eq. (5)'s blur: the 3x3 Gaussian N_c, the share of an image's contrast one blur step removes, and the one recipe
-for its sigmas (the shares the paper's 2.4 -> 0.4 remove from its 299-px image)."""
+for its sigmas at any size (``paper_blur_sigmas``; ``blur_sigmas`` loads an image's two copies for it)."""
 from __future__ import annotations
 
 import math
 
 import torch
 from torch import nn
+
+from depthrep.assets import load_image
 
 
 def gaussian_kernel3(sigma: torch.Tensor) -> torch.Tensor:
@@ -25,15 +27,13 @@ def blur3x3(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
     return nn.functional.conv2d(y, k, groups=n * c).reshape(x.shape)
 
 
-# The share of the target's contrast that one blur step of eq. (5) removes, ||N_c(a) - a|| / ||a - mean(a)||,
-# at the paper's first and last sigma (2.4 -> 0.4, its code) on its 299-px dalmatian: measured by
-# ``blur_share`` (tests/test_inversion.py checks them against the image). At another size or for another
-# image, ``sigma_for_share`` finds the sigmas that remove the same shares: eq. (5) then holds the iterate as
-# far from the target, relative to the target's own contrast, as the paper's did. A 3x3 kernel of fixed
-# sigma removes more of a smaller image (0.097 at 299 px, 0.265 at 64 px for sigma 2.4), and a kernel
-# shrunk with the side (its variance times (size/299)^2) far less (0.014 at 64 px): neither means the same.
-PAPER_BLUR_SHARES = (0.09724, 0.012928)
+# Eq. (5) in the paper's code: sigma 2.4 -> 0.4 pixels at 299 px. A 3x3 kernel of fixed sigma removes more of
+# a smaller image (0.097 of the dalmatian's contrast per step at 299 px, 0.265 at 64 px for sigma 2.4), and a
+# kernel shrunk with the side (its variance times (size/299)^2) far less (0.014 at 64 px): neither means the
+# same. So the one recipe (``paper_blur_sigmas``): at any size, the sigmas that remove the share of the
+# image's contrast that 2.4 -> 0.4 remove from the same image at 299 px (at 299 px: 2.4 -> 0.4 exactly).
 PAPER_BLUR_SIGMAS = (2.4, 0.4)  # eq. (5)'s first and last sigma in the paper's code, at 299 px
+PAPER_SIZE = 299  # the side of the paper's images
 
 
 def blur_share(image: torch.Tensor, sigma: float) -> float:
@@ -63,3 +63,10 @@ def paper_blur_sigmas(target: torch.Tensor, reference: torch.Tensor) -> tuple[fl
     12.5% -> 1.7% of the Tesla coil's), so each target is calibrated on its own 299-px image."""
     a, b = (sigma_for_share(target[:1].cpu(), blur_share(reference[:1].cpu(), s)) for s in PAPER_BLUR_SIGMAS)
     return a, b
+
+
+def blur_sigmas(image: str, size: int) -> tuple[float, float]:
+    """Eq. (5)'s sigmas for ``image`` (a paper name, a replicate photograph or a file) at ``size`` px:
+    ``paper_blur_sigmas`` of its ``size``-px and its 299-px copies. What every notebook, the explorer and the
+    bench pass as ``invert(..., blur=...)``."""
+    return paper_blur_sigmas(load_image(image, size)[0], load_image(image, PAPER_SIZE)[0])

@@ -9,7 +9,7 @@ hold) and no signal or saturation (inconclusive).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -204,8 +204,8 @@ def depth_needs_more_iterations(depths: Sequence[int], fixed_budget: Sequence[fl
             "holds": bool(fixed_budget[-1] > fixed_budget[0] and grows)}
 
 
-def non_unique_effects(spread: dict) -> dict[str, float]:
-    """Non-uniqueness at one layer (Fig. S1) on a ``seed_spread``, per start: log2(m_i / ||a' - a||) of its
+def non_unique_effects(spread: Any) -> dict[str, float]:
+    """Non-uniqueness at one layer (Fig. S1) on a ``seed_spread`` (an ``experiments.Spread``), per start: log2(m_i / ||a' - a||) of its
     generated image. A run that matched the embedding (m_g < m_s: O_l(a_g) is closer to O_l(a) than O_l(a') is)
     and still ends far farther from a than a' does is an input the layer tells apart from a less than it tells a'
     apart from a: the layer is not invertible at the shift's scale. Counted from ``NON_UNIQUE_FLOOR`` (twice
@@ -216,16 +216,16 @@ def non_unique_effects(spread: dict) -> dict[str, float]:
     The criterion before 0.15.0 (a_g pairs farther apart than their starts) failed every non-invertible map
     too: gradient descent from two starts removes the part of their difference that the layer sees, so a_g
     pairs end closer than their starts whether or not the layer is invertible."""
-    shift = spread["||a - a'||"]
+    shift = spread.shift_distance
     if not shift > 0:
         raise ValueError(f"||a - a'|| is {shift}: the shift is empty, nothing to compare m_i with.")
-    return {f"seed {s}": float(np.log2(m / shift)) for s, m in zip(spread["seeds"], spread["m_i per seed"])}
+    return {f"seed {s}": float(np.log2(m / shift)) for s, m in zip(spread.seeds, spread.m_i)}
 
 
-def non_unique(spread: dict) -> bool:
+def non_unique(spread: Any) -> bool:
     """Fig. S1's verdict on one ``seed_spread`` (for printing; claims use ``non_unique_effects`` with the
     verdict rule): every start matched the embedding and ended at least twice ||a' - a|| from a."""
-    return (all(m < spread["m_s"] for m in spread["m_g per seed"])
+    return (all(m < spread.m_s for m in spread.m_g)
             and min(non_unique_effects(spread).values()) >= NON_UNIQUE_FLOOR)
 
 

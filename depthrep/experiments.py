@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import weakref
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -14,7 +15,7 @@ from depthrep.inversion import invert, start_image
 from depthrep.search import grid_around, visualize_layer
 from depthrep.metrics import distances, input_distance, shifted_input
 from depthrep.peers import plenoptic_layer, plenoptic_version
-from depthrep.results import cached
+from depthrep.results import cached, safe_type
 
 
 _MODEL_PRINTS: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
@@ -44,7 +45,7 @@ def _digest(items: Any) -> str:
 
 
 def layer_run_config(model: nn.Module, layer: str, target: torch.Tensor, steps: int, step_sizes: Sequence[float],
-                     blur: bool, **kwargs: Any) -> dict:
+                     blur: tuple[float, float] | None, **kwargs: Any) -> dict:
     """The cache key of ``layer_run``: every argument of ``visualize_layer``, with defaults filled in, and the
     model and target by fingerprint. An argument added to ``visualize_layer`` joins the key by itself."""
     bound = inspect.signature(visualize_layer).bind(model, layer, target, steps, list(step_sizes), blur, **kwargs)
@@ -56,8 +57,9 @@ def layer_run_config(model: nn.Module, layer: str, target: torch.Tensor, steps: 
 
 
 def layer_run(notebook: str, name: str, model: nn.Module, layer: str, target: torch.Tensor, steps: int,
-              step_sizes: Sequence[float], blur: bool, **kwargs: Any) -> dict:
-    """``visualize_layer(model, layer, target, steps, step_sizes, blur, **kwargs)``, cached under
+              step_sizes: Sequence[float], blur: tuple[float, float] | None, **kwargs: Any) -> dict:
+    """``visualize_layer(model, layer, target, steps, step_sizes, blur, **kwargs)`` (``blur``: eq. (5)'s sigmas or
+    None), cached under
     ``results/<notebook>/cache/<name>-<key>`` with the key from ``layer_run_config`` (and the code): an
     interrupted notebook resumes, and a changed argument, model or target recomputes."""
     config = layer_run_config(model, layer, target, steps, step_sizes, blur, **kwargs)
@@ -66,7 +68,7 @@ def layer_run(notebook: str, name: str, model: nn.Module, layer: str, target: to
 
 
 def layer_runs(notebook: str, name: str, model: nn.Module, layers: Mapping[str, str] | Sequence[str],
-               target: torch.Tensor, steps: int, step_sizes: Sequence[float], blur: bool,
+               target: torch.Tensor, steps: int, step_sizes: Sequence[float], blur: tuple[float, float] | None,
                around: Mapping[str, dict] | None = None, label: str = "", **kwargs: Any) -> dict:
     """``layer_run`` at several layers of one model, keyed as given: ``layers`` a list of layer names, or a
     mapping {key: layer} (keys such as relative depths). The run at ``layer`` is cached under
@@ -99,12 +101,29 @@ def run_line(r: dict) -> str:
             f"({r['runs']} runs, {r['seconds']:.1f} s)")
 
 
+@safe_type
+@dataclass
+class Spread:
+    """Fig. S1's measurement at one layer (``seed_spread``): per start seed the generated image's m_g and m_i, per
+    pair of starts the distance of their generated images, of their embeddings and of the starts themselves, and
+    m_s and ||a' - a|| of the shift (judged by ``checks.non_unique_effects``)."""
+    seeds: list[int]
+    step_size: float
+    m_g: list[float]
+    m_i: list[float]
+    input_distances: list[float]  # ||a_g,i - a_g,j|| for each pair of starts i < j
+    embedding_distances: list[float]  # ||O(a_g,i) - O(a_g,j)||
+    start_distances: list[float]  # ||a_0,i - a_0,j||
+    shift_distance: float  # ||a' - a||
+    m_s: float
+    images: torch.Tensor | None = None
+
+
 def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size: float, seeds: Sequence[int],
-                shift_sigma: float = 1 / 20, shift_seed: int = 0, **invert_kwargs: Any) -> dict:
+                shift_sigma: float = 1 / 20, shift_seed: int = 0, **invert_kwargs: Any) -> Spread:
     """Fig. S1's measurement of non-uniqueness at one layer: one batched inversion from each start seed at one
     step size, then the pairwise distances of the generated images, of their embeddings and of the start
-    images, beside m_s and ||a' - a|| (the shift with ``shift_sigma``, ``shift_seed``), and each run's m_g and m_i
-    (judged by ``checks.non_unique_effects``)."""
+    images, beside m_s and ||a' - a|| (the shift with ``shift_sigma``, ``shift_seed``), and each run's m_g and m_i."""
     run = invert(model_l, target, steps, step_size, seed=list(seeds), **invert_kwargs)
     device = next((p.device for p in model_l.parameters()), torch.device("cpu"))
     gen = run.images.to(device)
@@ -113,10 +132,19 @@ def seed_spread(model_l: nn.Module, target: torch.Tensor, steps: int, step_size:
     pairs = [(i, j) for i in range(len(seeds)) for j in range(i + 1, len(seeds))]
     starts = [start_image(target.shape, s) for s in seeds]
     shifted = shifted_input(target, shift_sigma, shift_seed)
-    return {"pairwise input distance": [float((gen[i] - gen[j]).norm()) for i, j in pairs],
-            "pairwise embedding distance": [float((emb[i] - emb[j]).norm()) for i, j in pairs],
-            "pairwise start distance": [float((starts[i] - starts[j]).norm()) for i, j in pairs],
-            "||a - a'||": float(input_distance(shifted, target)[0]),
-            "m_s": float(distances(model_l, target, gen[:1], sigma=shift_sigma, seed=shift_seed)["m_s"][0]),
-            "m_g per seed": [float(m) for m in run.m_g], "m_i per seed": [float(m) for m in run.m_i],
-            "seeds": [int(s) for s in seeds], "images": run.images, "step size": float(step_size)}
+    return Spread(seeds=[int(s) for s in seeds], step_size=float(step_size),
+                  m_g=[float(m) for m in run.m_g], m_i=[float(m) for m in run.m_i],
+                  input_distances=[float((gen[i] - gen[j]).norm()) for i, j in pairs],
+                  embedding_distances=[float((emb[i] - emb[j]).norm()) for i, j in pairs],
+                  start_distances=[float((starts[i] - starts[j]).norm()) for i, j in pairs],
+                  shift_distance=float(input_distance(shifted, target)[0]),
+                  m_s=float(distances(model_l, target, gen[:1], sigma=shift_sigma, seed=shift_seed)["m_s"][0]),
+                  images=run.images)
+
+
+def spread_numbers(spread: Spread) -> dict:
+    """A ``Spread``'s numbers as a claim record shows them (notebooks 02 and 06)."""
+    return {"seeds": spread.seeds, "m_g per start": spread.m_g, "m_i per start": spread.m_i,
+            "||a' - a||": spread.shift_distance, "m_s": spread.m_s, "pairwise a_g distance": spread.input_distances,
+            "pairwise start distance": spread.start_distances,
+            "pairwise embedding distance": spread.embedding_distances}

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from depthrep.assets import PAPER_IMAGES, REPLICATE_IMAGES, ImageError, check_image, load_image, read_image
+from depthrep.blur import PAPER_SIZE, paper_blur_sigmas
 from depthrep.inversion import invert
 from depthrep.metrics import distances
 from depthrep.models import WeightsUnavailableError
@@ -61,10 +62,12 @@ class Explorer:
     (truncated at its layer) and a title naming what it is (model, weights, layer ...). Common controls: step
     size (log scale) with **Search**, which runs the batched line search for the current choice (every run as
     long as the iterations slider), sets the slider and shows the best run; iterations; blur (eq. 5; leave
-    out with ``blur=None``); the update (the paper's gradient step, Adam, momentum with a normalised gradient,
+    out with ``blur=None``, on at the start with ``blur=True``); the update (the paper's gradient step, Adam, momentum with a normalised gradient,
     the Fourier image with Adam, or L-BFGS: ``updates.PROCEDURES``). **Run** inverts in a background thread with a progress
     bar of its own; **Stop** ends the run at the next step. The figure shows the target,
-    a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. ``chosen(values)`` may return
+    a_g and m_g / m_i over the run with m_s; the readout the final m_g, m_s, m_i. Eq. (5)'s sigmas for each
+    image are the recipe's (``blur.paper_blur_sigmas``), calibrated on its 299-px copy: ``image`` names the file or
+    paper image the notebook's target was loaded from (without it, a blurred run of that target says so). ``chosen(values)`` may return
     the step size the notebook's own search chose for those values: the slider then moves there when the
     controls change. ``last`` holds the latest run (with ``search``, the search's table, after a Search).
 
@@ -75,8 +78,9 @@ class Explorer:
 
     def __init__(self, target: torch.Tensor, build: Callable[..., tuple[nn.Module, str]], controls: dict[str, Any],
                  values: dict[str, Any] | None = None, step_size: float = 0.01, steps: int = 100,
-                 blur: bool | None = True, chosen: Callable[[dict], float | None] | None = None,
-                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001), images: bool = True) -> None:
+                 blur: bool | None = False, chosen: Callable[[dict], float | None] | None = None,
+                 search_step_sizes: Sequence[float] = (1.0, 0.1, 0.01, 0.001, 0.0001), images: bool = True,
+                 image: str | None = None) -> None:
         import ipywidgets as w
 
         self.target, self.build, self.chosen = check_image(target, "target"), build, chosen
@@ -88,7 +92,7 @@ class Explorer:
                                           description="step size", style=STYLE)
         self.steps = w.IntSlider(value=steps, min=10, max=5000, step=10, description="iterations", style=STYLE)
         self.blur = w.Checkbox(value=bool(blur), description="blur (eq. 5)", indent=False, style=STYLE)
-        self.optimizer = w.ToggleButtons(options=UPDATES, description="update",
+        self.update = w.ToggleButtons(options=UPDATES, description="update",
                                          style=dict(STYLE, button_width="170px"))  # labels in full
         self.button = w.Button(description="Run", button_style="primary", icon="play")
         self.stop = w.Button(description="Stop", disabled=True, icon="stop")
@@ -97,6 +101,8 @@ class Explorer:
         self.bar = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="260px"))
         self.readout, self.out = w.HTML(), w.Output()
         self._images = {NOTEBOOK_TARGET: (self.target, NOTEBOOK_TARGET)}  # label -> (loaded target, its source)
+        self._references: dict[str, Any] = {NOTEBOOK_TARGET: image}  # label -> its 299-px copy, or where to load it
+        self._sigmas: dict[str, tuple[float, float]] = {}  # label -> eq. (5)'s sigmas
         self.image = w.Dropdown(options=[NOTEBOOK_TARGET, *PAPER_IMAGES, *REPLICATE_IMAGES], description="image",
                                 style=STYLE)
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="your image")
@@ -108,7 +114,7 @@ class Explorer:
         for widget in self.controls.values():
             widget.observe(lambda _: self._recall(), names="value")
         self.blur.observe(lambda _: self._recall(), names="value")
-        common = [self.step_size, self.steps] + ([self.blur] if blur is not None else []) + [self.optimizer]
+        common = [self.step_size, self.steps] + ([self.blur] if blur is not None else []) + [self.update]
         chooser = [w.HBox([self.image, self.upload])] if images else []
         self.widget = w.VBox([*chooser, *self.controls.values(), *common,
                               w.HBox([self.button, self.stop, self.search, self.bar]), self.readout, self.out])
@@ -154,7 +160,7 @@ class Explorer:
     def _busy(self, busy: bool) -> None:
         self.button.disabled = self.search.disabled = busy
         self.stop.disabled = not busy
-        for widget in [*self.controls.values(), self.step_size, self.steps, self.blur, self.optimizer, self.image,
+        for widget in [*self.controls.values(), self.step_size, self.steps, self.blur, self.update, self.image,
                        self.upload]:
             widget.disabled = busy
 
@@ -185,10 +191,25 @@ class Explorer:
             return
         label = f"upload: {name}"
         self._images[label] = (x.to(self.target.device), f"{name} (uploaded)")
+        self._references[label] = lambda: read_image(data, PAPER_SIZE, name=name)
+        self._sigmas.pop(label, None)
         if label not in self.image.options:
             self.image.options = [*self.image.options, label]
         self.image.value = label
         self._choose_image(label, label)  # also when it was already the choice (a new file of the same name)
+
+    def _blur_sigmas(self) -> tuple[float, float]:
+        """Eq. (5)'s sigmas for the current image (``paper_blur_sigmas`` against its 299-px copy), once each."""
+        label = self.image.value
+        if label not in self._sigmas:
+            reference = self._references.get(label, label)  # a paper image or photograph: by its name
+            if reference is None:
+                raise ValueError("eq. (5)'s blur sigmas are calibrated on the target's 299-px copy, and this explorer "
+                                 "was not told where its target came from: pass Explorer(..., image=NAME_OR_PATH), "
+                                 "or turn the blur off.")
+            reference = reference() if callable(reference) else load_image(reference, PAPER_SIZE)[0]
+            self._sigmas[label] = paper_blur_sigmas(self.target, reference)
+        return self._sigmas[label]
 
     def _fail(self, err: Exception) -> None:
         self.readout.value = f"<b style='color:#b00'>{type(err).__name__}</b>: {err}"
@@ -205,7 +226,7 @@ class Explorer:
         """Invert with the current settings (``search``: the best of a batched line search over
         ``search_step_sizes``, every run as long), update the display, and return (and keep) the numbers."""
         steps, step_size = int(self.steps.value), float(self.step_size.value)
-        update = next(label for label, value in UPDATES if value == self.optimizer.value)
+        update = next(label for label, value in UPDATES if value == self.update.value)
         self._busy(True)
         self._stop.clear()
         self.bar.max, self.bar.value = steps, 0
@@ -220,8 +241,8 @@ class Explorer:
 
         try:
             model, title = self._model()
-            kw = {**dict(blur=bool(self.blur.value), decay_to=0.0, record_every=every, on_step=on_step, progress=False),
-                  **PROCEDURES[self.optimizer.value]}  # a procedure's own schedule wins (L-BFGS: constant)
+            kw = {**dict(blur=self._blur_sigmas() if self.blur.value else None, decay_to=0.0, record_every=every, on_step=on_step, progress=False),
+                  **PROCEDURES[self.update.value]}  # a procedure's own schedule wins (L-BFGS: constant)
             if search:
                 run, table = search_invert(model, self.target, self.search_step_sizes, steps, **kw)
                 step_size = float(run.step_size[0])
@@ -237,7 +258,7 @@ class Explorer:
             self.step_size.value = step_size
         d = distances(model, self.target, run.images)
         self.last = dict(self.values(), target=self.image.value, title=title, step_size=step_size, steps=steps,
-                         steps_run=done, update=self.optimizer.value, image=run.images[0], history=run.history,
+                         steps_run=done, update=self.update.value, image=run.images[0], history=run.history,
                          at=run.steps,
                          search=table if search else None, **{k: float(v[0]) for k, v in d.items()})
         matched = "m_g < m_s: embedding matched" if self.last["m_g"] < self.last["m_s"] else \

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from depthrep.assets import check_image
-from depthrep.blur import PAPER_BLUR_SHARES, blur3x3, sigma_for_share
+from depthrep.blur import blur3x3
 from depthrep.device import progress_bar, synchronize
 from depthrep.results import safe_type
 from depthrep.speed import reuse_freed_memory
@@ -78,16 +78,14 @@ def invert(
     step_size: float | Sequence[float],
     seed: int | Sequence[int] = 0,
     decay_to: float | None = None,
-    blur: bool = False,
-    blur_sigma: float | None = None,
-    blur_sigma_end: float | None = None,
+    blur: tuple[float, float] | None = None,
     clamp: bool = False,
     loss_scale: float = 1.0,
     start_mean: float = 0.7,
     start_std: float = 1 / 20,
     record_every: int = 10,
     on_nonfinite: str = "raise",
-    optimizer: str = "sgd",
+    update: str = "sgd",
     parameterization: str = "pixel",
     autocast: torch.dtype | None = None,
     progress: bool | None = None,
@@ -98,20 +96,19 @@ def invert(
 
     From a_0 ~ N(start_mean, start_std), each step takes g = grad of the L1 loss (eq. 3, times
     ``loss_scale``; the paper's code used 0.15 for ResNets, 0.35 for MLPs, which only rescales eps) and
-    applies eq. (4) ``a - eps_n g`` or, with ``blur``, eq. (5) ``blur3x3(a - eps_n g)``, the blur sigma
-    changing linearly ``blur_sigma -> blur_sigma_end`` (pixels). Left None, they are the sigmas at which one
-    blur step removes the same share of the (first) target's contrast as the paper's 2.4 -> 0.4 did from its 299-px
-    dalmatian (``PAPER_BLUR_SHARES``, ``sigma_for_share``; at 299 px on that image: 2.4 -> 0.4).
+    applies eq. (4) ``a - eps_n g`` or, with ``blur=(sigma_first, sigma_last)``, eq. (5) ``blur3x3(a - eps_n g)``,
+    the blur sigma (pixels) changing linearly from the first to the last (``blur_sigmas(image, size)`` gives the
+    paper's for an image at any size: its one recipe).
     ``eps_n`` is ``step_size``, or with ``decay_to`` falls linearly to ``decay_to * step_size`` (0.0: the
     paper's c -> 0).
     ``clamp`` keeps pixels in [0, 1] (off in the paper's code).
 
-    ``optimizer="adam"`` replaces the gradient by Adam's normalised step (betas 0.9, 0.999; step sizes
+    ``update="adam"`` replaces the gradient by Adam's normalised step (betas 0.9, 0.999; step sizes
     then are in pixel units, ~1e-3..1e-1, the same for every layer); not the paper's procedure, offered
-    because it needs fewer iterations (``make bench``). ``optimizer="momentum"`` is the iCNN recipe (Shen et
+    because it needs fewer iterations (``make bench``). ``update="momentum"`` is the iCNN recipe (Shen et
     al. 2019; bdpy's ``recon.torch.icnn``): each run's gradient divided by its mean absolute value, then heavy-ball
     momentum 0.9 (``v = 0.9 v + g / mean|g|``, ``a <- a - eps_n v``); its step sizes are in pixel units too.
-    ``optimizer="lbfgs"``: L-BFGS directions per run (``LBFGSDirection``, memory 10, no line search: eps_n scales
+    ``update="lbfgs"``: L-BFGS directions per run (``LBFGSDirection``, memory 10, no line search: eps_n scales
     the quasi-Newton step, 1 being the full step; use it with ``decay_to=None``).
     ``parameterization="fourier"`` optimises the image through the decorrelated Fourier basis of Olah et al.
     (Distill 2017, "Feature Visualization"; ``FourierImage``) instead of its pixels: the update acts on the
@@ -139,13 +136,16 @@ def invert(
         raise ValueError(f"steps must be >= 1, got {steps}.")
     if on_nonfinite not in ("raise", "mark"):
         raise ValueError("on_nonfinite must be 'raise' or 'mark'.")
-    if optimizer not in UPDATE_RULES:
-        raise ValueError(f"optimizer must be one of {UPDATE_RULES} ('sgd': the paper's update), got {optimizer!r}.")
+    if update not in UPDATE_RULES:
+        raise ValueError(f"update must be one of {UPDATE_RULES} ('sgd': the paper's), got {update!r}.")
+    if blur is not None and (not isinstance(blur, (tuple, list)) or len(blur) != 2 or not all(float(v) > 0 for v in blur)):
+        raise ValueError(f"blur takes eq. (5)'s first and last sigma in pixels, (sigma_first, sigma_last) > 0, or "
+                         f"None for eq. (4); got {blur!r}. The paper's for an image: du.blur_sigmas(image, size).")
     if parameterization not in ("pixel", "fourier"):
         raise ValueError(f"parameterization must be 'pixel' (the paper's) or 'fourier', got {parameterization!r}.")
-    if parameterization == "fourier" and (blur or clamp):
+    if parameterization == "fourier" and (blur is not None or clamp):
         raise ValueError("The Fourier parameterisation keeps the image in (0, 1) by itself and has no eq. (5): "
-                         "use it with blur=False and clamp=False.")
+                         "use it with blur=None and clamp=False.")
     device = device or next((p.device for p in model.parameters()), torch.device("cpu"))
     seeds_in = seed if isinstance(seed, (list, tuple, np.ndarray)) else [seed]
     sizes_in = step_size if isinstance(step_size, (list, tuple, np.ndarray)) else [step_size]
@@ -164,7 +164,7 @@ def invert(
     image = FourierImage(x) if parameterization == "fourier" else None
     param = image.spectrum if image is not None else x  # what the update acts on
     state = {"adam": lambda: (torch.zeros_like(param), torch.zeros_like(param)),
-             "momentum": lambda: torch.zeros_like(param), "lbfgs": LBFGSDirection, "sgd": lambda: None}[optimizer]()
+             "momentum": lambda: torch.zeros_like(param), "lbfgs": LBFGSDirection, "sgd": lambda: None}[update]()
     precision = (torch.autocast(device.type, dtype=autocast) if autocast is not None
                  else contextlib.nullcontext())
 
@@ -177,10 +177,6 @@ def invert(
                 f"Lower the step size (try a tenth) or turn on clamp."
             )
 
-    if blur:
-        first = a[:1].cpu()
-        blur_sigma = sigma_for_share(first, PAPER_BLUR_SHARES[0]) if blur_sigma is None else blur_sigma
-        blur_sigma_end = sigma_for_share(first, PAPER_BLUR_SHARES[1]) if blur_sigma_end is None else blur_sigma_end
     if device.type == "cpu":
         reuse_freed_memory()
     synchronize(device)
@@ -198,11 +194,11 @@ def invert(
             diff = model(x) - y_b
             loss = diff.abs().sum(dim=tuple(range(1, diff.dim())))  # no flatten: no copy of a channels-last diff
         (g,) = torch.autograd.grad(loss.sum() * loss_scale, param)
-        if optimizer == "adam":
+        if update == "adam":
             g = adam_direction(g, *state, n + 1)
-        elif optimizer == "momentum":
+        elif update == "momentum":
             g = momentum_direction(g, state)
-        elif optimizer == "lbfgs":
+        elif update == "lbfgs":
             g = state(param.detach(), g)
         if n % record_every == 0:
             with torch.no_grad():
@@ -215,9 +211,8 @@ def invert(
             eps = eps_0 if decay_to is None else eps_0 * (1 - frac * (1 - decay_to))
             param = param.detach() - eps.view(-1, *[1] * (g.dim() - 1)) * g
             x = image(param) if image is not None else param
-            if blur:
-                sigma = blur_sigma + frac * (blur_sigma_end - blur_sigma)
-                x = blur3x3(x, sigma)
+            if blur is not None:
+                x = blur3x3(x, blur[0] + frac * (blur[1] - blur[0]))
             if clamp:
                 x.clamp_(0.0, 1.0)
             if image is None:

@@ -80,7 +80,7 @@ SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step
 
 def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
                   seed: int | Sequence[int] = 0, loss_scale: float = 1.0, start_mean: float = 0.7,
-                  start_std: float = 1 / 20, optimizer: str = "sgd", parameterization: str = "pixel",
+                  start_std: float = 1 / 20, update: str = "sgd", parameterization: str = "pixel",
                   **_: Any) -> list[float]:
     """The search grid, moved by whole powers of its own ratio when the first gradient says that the right
     scale lies far outside it: a guess ``SEARCH_TRAVEL / (steps x RMS of the first gradient)`` (for the paper's
@@ -91,7 +91,7 @@ def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[f
     search still extends it at an edge); so is an Adam or momentum search (their steps are in pixel units) and a
     Fourier one (its gradient is the spectrum's)."""
     grid = sorted(float(v) for v in step_sizes)
-    if optimizer != "sgd" or parameterization != "pixel" or len(grid) < 2:
+    if update != "sgd" or parameterization != "pixel" or len(grid) < 2:
         return list(step_sizes)
     first_seed = int(seed[0] if isinstance(seed, (list, tuple, np.ndarray)) else seed)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -121,10 +121,10 @@ def line_search(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[flo
 
 
 def visualize_layer(model: nn.Module, layer: str, target: torch.Tensor, steps: int, step_sizes: Sequence[float],
-                    blur: bool, decay_to: float | None = 0.0, seed: int = 0, shift_sigma: float = 1 / 20,
+                    blur: tuple[float, float] | None, decay_to: float | None = 0.0, seed: int = 0, shift_sigma: float = 1 / 20,
                     normalize: bool = False, **invert_kwargs: Any) -> dict:
     """Representation visualization at one layer: ``search_invert`` over ``step_sizes``, every run ``steps``
-    long, the best run being the result. Returns the generated image, its m_g, m_s, m_i, m_s with the paper
+    long, the best run being the result; ``blur``: eq. (5)'s sigmas (``blur_sigmas``) or None for eq. (4). Returns the generated image, its m_g, m_s, m_i, m_s with the paper
     code's a' = a + N(0, 1/18) (``m_s_code_sigma``: the text says 1/20), ||O_l(a)|| and ||a||
     (``embedding_norm``, ``input_norm``: whether the layer carries a signal, ``checks.no_signal``), the chosen step size,
     the search table, the recorded history, the wall time of the whole search and its number of runs."""

@@ -108,9 +108,9 @@ class FourierImage:
 
 # The procedures by name: what each asks of ``invert`` (notebook 07 compares them; the explorer offers them).
 PROCEDURES = {
-    "paper": dict(optimizer="sgd"),  # eq. (4)/(5): the paper's gradient step
-    "Adam": dict(optimizer="adam"),  # Adam's normalised step, in pixel units
-    "momentum": dict(optimizer="momentum"),  # iCNN's: normalised gradient, heavy-ball momentum
-    "Fourier": dict(optimizer="adam", parameterization="fourier"),  # lucid/lucent's image, with Adam
-    "L-BFGS": dict(optimizer="lbfgs", decay_to=None),  # quasi-Newton directions, a constant step size
+    "paper": dict(update="sgd"),  # eq. (4)/(5): the paper's gradient step
+    "Adam": dict(update="adam"),  # Adam's normalised step, in pixel units
+    "momentum": dict(update="momentum"),  # iCNN's: normalised gradient, heavy-ball momentum
+    "Fourier": dict(update="adam", parameterization="fourier"),  # lucid/lucent's image, with Adam
+    "L-BFGS": dict(update="lbfgs", decay_to=None),  # quasi-Newton directions, a constant step size
 }

@@ -64,8 +64,6 @@ IMAGE_SIZE: int = 48  # pixels per side; paper: 299
 STEPS: int = 150  # iterations of eq. (4)/(5) per generated image; paper's code: 500
 SEARCH_STEP_SIZES: list = [0.5, 0.125, 0.031, 0.0079, 0.002, 0.0005]  # paper: 1/2..1/1000
 DECAY_TO: float = 0.0  # step size falls linearly to DECAY_TO x its start; paper: "decreasing"
-BLUR_SHARES: list = [0.09724, 0.012928]  # contrast share one blur removes, first/last step; paper's
-# code: sigma 2.4 -> 0.4, which remove these shares from its 299-px dalmatian
 SHIFT_SIGMA: float = 0.05  # the shift a + N(0, sigma) for m_s; paper text 1/20, code 1/18
 SEED: int = 0  # seeds the start image a_0 and the shift a'
 DEPTH_SEEDS: list = [0, 1]  # untrained ResNet50s (weights, a_0, a'), depth trends; cpu: 3; paper: 1
@@ -82,11 +80,11 @@ target, source = du.load_target(IMAGE, IMAGE_SIZE, SEED, DEVICE)
 SIZES = (f"{IMAGE_SIZE} px, {STEPS} steps, best of a line search over "
          f"{len(SEARCH_STEP_SIZES)}+ step sizes, every run {STEPS} steps")
 UPDATE = {True: "eq. (5), blur", False: "eq. (4), no blur"}  # labels; results are keyed by blur
-BLUR_SIGMAS = [du.sigma_for_share(target, share) for share in BLUR_SHARES]
+BLUR_SIGMAS = du.blur_sigmas(IMAGE, IMAGE_SIZE)  # eq. (5)'s, the one recipe (docs/RESULTS.md)
 print(f"eq. (5) at {IMAGE_SIZE} px: blur sigma {BLUR_SIGMAS[0]:.3g} -> {BLUR_SIGMAS[1]:.3g} px "
-      f"removes {BLUR_SHARES[0]:.3g} -> {BLUR_SHARES[1]:.3g} of the target's contrast per step, "
-      f"as the paper's 2.4 -> 0.4 did at 299 px (here 2.4 would remove "
-      f"{du.blur_share(target, 2.4):.3g})")
+      f"removes {du.blur_share(target, BLUR_SIGMAS[0]):.3g} -> "
+      f"{du.blur_share(target, BLUR_SIGMAS[1]):.3g} of the target's contrast per step, as the "
+      f"paper's 2.4 -> 0.4 do at 299 px (here 2.4 would remove {du.blur_share(target, 2.4):.3g})")
 
 
 RESNET_LAYERS = LAYERS[:1] + ["conv1_pool"] + LAYERS[1:] if POOLED and "conv1" in LAYERS else LAYERS
@@ -99,17 +97,16 @@ def visualize(arch: str, trained: bool, model, blur: bool, normalize: bool = Fal
               layers: list | None = None) -> dict:
     """All layers (or ``layers``) of one model and one update rule for one target image, each cached
     so an interrupted run resumes. ``around``: another run's results, whose step sizes centre a
-    narrower starting grid. Each image's blur removes the same share of its own contrast."""
+    narrower starting grid. Each image's blur is calibrated on its own 299-px copy."""
     a = target if image == IMAGE else du.load_target(image, IMAGE_SIZE, seed, DEVICE)[0]
-    sigmas = BLUR_SIGMAS if image == IMAGE else [du.sigma_for_share(a, v) for v in BLUR_SHARES]
+    sigmas = BLUR_SIGMAS if image == IMAGE else du.blur_sigmas(image, IMAGE_SIZE)
     weights, update = "trained" if trained else "untrained", "blur" if blur else "plain"
     other = "" if image == IMAGE else f"-{image}"
     return du.layer_runs(NB, f"{arch}-{weights}-{{layer}}-{update}-seed{seed}{other}", model,
                          layers or (RESNET_LAYERS if arch == "ResNet50" else LAYERS), a, STEPS,
-                         SEARCH_STEP_SIZES, blur, around, f"{arch:16} {weights:9} {update} seed "
-                         f"{seed}{other.replace('-', ' ')} ", decay_to=DECAY_TO, seed=seed,
-                         shift_sigma=SHIFT_SIGMA, normalize=normalize, blur_sigma=sigmas[0],
-                         blur_sigma_end=sigmas[1])
+                         SEARCH_STEP_SIZES, sigmas if blur else None, around,
+                         f"{arch:16} {weights:9} {update} seed {seed}{other.replace('-', ' ')} ",
+                         decay_to=DECAY_TO, seed=seed, shift_sigma=SHIFT_SIGMA, normalize=normalize)
 
 
 # %% [markdown]
@@ -145,11 +142,8 @@ for name, seed in IMAGE_SEEDS.items():
 
 # %%
 SCHEDULE_LAYERS = [l for l in SCHEDULE if l in LAYERS]
-ALTERNATIVES = {"sigma 2.4 -> 0.4 px, eps -> 0": dict(blur_sigma=2.4, blur_sigma_end=0.4,
-                                                      decay_to=DECAY_TO),
-                "calibrated sigma, constant eps": dict(blur_sigma=BLUR_SIGMAS[0],
-                                                       blur_sigma_end=BLUR_SIGMAS[1],
-                                                       decay_to=None)}
+ALTERNATIVES = {"sigma 2.4 -> 0.4 px, eps -> 0": dict(blur=du.PAPER_BLUR_SIGMAS, decay_to=DECAY_TO),
+                "calibrated sigma, constant eps": dict(blur=BLUR_SIGMAS, decay_to=None)}
 resnet_untrained = du.load_resnet(50, trained=False, seed=SEED).to(DEVICE)
 schedule = {("calibrated sigma, eps -> 0", l): results[("ResNet50", False, True)][l]
             for l in SCHEDULE_LAYERS}
@@ -159,7 +153,7 @@ for label, kw in ALTERNATIVES.items():
                       image=source, size=IMAGE_SIZE, **kw)
         schedule[(label, layer)] = du.cached(
             NB, f"schedule-{label}-{layer}", config, lambda: du.visualize_layer(
-                resnet_untrained, layer, target, STEPS, SEARCH_STEP_SIZES, True, seed=SEED,
+                resnet_untrained, layer, target, STEPS, SEARCH_STEP_SIZES, seed=SEED,
                 shift_sigma=SHIFT_SIGMA, **kw))
 for (label, layer), r in schedule.items():
     print(f"{label:32} {layer}: step={r['step_size']:.3g}  m_g={r['m_g']:.3g}  m_s={r['m_s']:.3g}  "
@@ -489,7 +483,7 @@ for label, (sd, name, runs32) in twins.items() if {"conv1", "conv2"} <= set(LAYE
     for l in ("conv1", "conv2"):
         gabor[(label, l)] = r = du.layer_run(
             NB, f"ResNet50-gabor-{l}-plain-seed{sd}-{name}", model, l, a, STEPS,
-            du.grid_around(runs32[l]["step_size"]), False, decay_to=DECAY_TO, seed=sd,
+            du.grid_around(runs32[l]["step_size"]), None, decay_to=DECAY_TO, seed=sd,
             shift_sigma=SHIFT_SIGMA)
         print(f"{label:10} {l}: m_i random kernels {runs32[l]['m_i']:.3g}, Gabor {r['m_i']:.3g}  "
               + du.run_line(r))
@@ -590,7 +584,7 @@ for label, (sd, name, runs32) in replicates64:
     for l in PRECISION_LAYERS:
         precision[(label, l)] = r = du.layer_run(
             NB, f"ResNet50-untrained-{l}-plain-seed{sd}-{name}-float64", model64, l, a.double(),
-            STEPS, [runs32[l]["step_size"]], False, decay_to=DECAY_TO, seed=sd,
+            STEPS, [runs32[l]["step_size"]], None, decay_to=DECAY_TO, seed=sd,
             shift_sigma=SHIFT_SIGMA, relocate=False)
         print(f"{label:10} {l}: m_i float32 {runs32[l]['m_i']:.4g}, float64 {r['m_i']:.4g}")
 if precision:
@@ -642,7 +636,8 @@ if du.is_interactive():
         return per_layer.get(v["layer"], {}).get("step_size")
 
     controls = {"model": list(LOADERS), "weights": ["untrained", "ImageNet"], "layer": LAYERS}
-    explorer = du.Explorer(target, build, controls, steps=STEPS, chosen=chosen)
+    explorer = du.Explorer(target, build, controls, steps=STEPS, chosen=chosen, blur=True,
+                           image=IMAGE)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -45,7 +45,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("depthrep_utils") 
 # Setup (the project installed by `make setup`, or on Colab by the cell above).
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 import depthrep_utils as du
 
@@ -79,11 +78,13 @@ SIZES = (f"{IMAGE_SIZE} px, eq. (4){' and (5)' if FIG3_BLUR else ''}, eps c->0; 
          f"Fig. 3: {STEPS} steps; Fig. 4: {FIG4_STEPS}, Fig. 5: {CURVE_STEPS} steps; "
          f"each the best of {len(SEARCH_STEP_SIZES)}+ full-length runs")
 FIG3_UPDATES = [False, True] if FIG3_BLUR else [False]  # blur (eq. 5) or not (eq. 4)
+BLUR_SIGMAS = du.blur_sigmas(IMAGE, IMAGE_SIZE) if FIG3_BLUR else None  # eq. (5)'s, the recipe's
 claims = du.Claims(PROFILE, source, SIZES)  # each claim is recorded under its figure
 
 
 def cached(name: str, config: dict, compute):
-    """Cache one experiment under results/02_non_uniqueness/cache (an interrupted run resumes)."""
+    """Cache one experiment that is not a layer run (``du.layer_run`` keys those by their own
+    arguments) under results/02_non_uniqueness/cache: an interrupted run resumes."""
     return du.cached(NB, name, dict(config, image=source, size=IMAGE_SIZE, seed=SEED), compute)
 
 # %% [markdown]
@@ -95,11 +96,9 @@ for depth in DEPTHS:
     model = du.load_resnet(depth, seed=SEED).to(DEVICE)
     for layer in FIG3_LAYERS:
         for blur in FIG3_UPDATES:
-            config = dict(depth=depth, layer=layer, steps=STEPS, step_sizes=SEARCH_STEP_SIZES,
-                          blur=blur)
-            r = cached(f"fig3-resnet{depth}-{layer}{'-blur' if blur else ''}", config,
-                       lambda: du.visualize_layer(model, layer, target, STEPS, SEARCH_STEP_SIZES,
-                                                  blur=blur, decay_to=0.0, seed=SEED))
+            r = du.layer_run(NB, f"fig3-resnet{depth}-{layer}{'-blur' if blur else ''}", model,
+                             layer, target, STEPS, SEARCH_STEP_SIZES,
+                             BLUR_SIGMAS if blur else None, decay_to=0.0, seed=SEED)
             model_l = du.truncate(model, layer)
             generated = r["image"][None].to(DEVICE)
             r["m_s_by_sigma"] = {
@@ -123,12 +122,9 @@ if 50 in DEPTHS and 152 in DEPTHS and "conv5" in FIG3_LAYERS:
                 continue
             model = du.load_resnet(depth, seed=run_seed).to(DEVICE)
             grid = du.grid_around(fig3[(depth, "conv5")]["step_size"])  # around seed SEED's choice
-            config = dict(depth=depth, layer="conv5", steps=STEPS, step_sizes=grid,
-                          run_seed=run_seed)
-            deeper[(depth, run_seed)] = cached(
-                f"deeper-resnet{depth}-seed{run_seed}", config,
-                lambda: du.visualize_layer(model, "conv5", target, STEPS, grid,
-                                           blur=False, decay_to=0.0, seed=run_seed))
+            deeper[(depth, run_seed)] = du.layer_run(
+                NB, f"deeper-resnet{depth}-seed{run_seed}", model, "conv5", target, STEPS, grid,
+                None, decay_to=0.0, seed=run_seed)
     for run_seed in DEEPER_SEEDS:
         print(f"seed {run_seed}: conv5 m_i ResNet50 {deeper[(50, run_seed)]['m_i']:.3g}, "
               f"ResNet152 {deeper[(152, run_seed)]['m_i']:.3g}")
@@ -225,13 +221,10 @@ for run_seed in CURVE_SEEDS:
     for layer, steps in (("conv2", FIG4_STEPS), ("conv5", CURVE_STEPS)):
         # the first seed searches the full grid; the others search around its step size
         grid = (SEARCH_STEP_SIZES if run_seed == CURVE_SEEDS[0]
-                else du.grid_around(curves[(layer, CURVE_SEEDS[0])]["c"]))
-        config = dict(layer=layer, step_sizes=grid, steps=steps, every=RECORD_EVERY)
-        r = cached(f"curve-{layer}-seed{run_seed}", dict(config, run_seed=run_seed),
-                   lambda: du.visualize_layer(resnet50, layer, target, steps, grid, blur=False,
-                                              decay_to=0.0, seed=run_seed,
-                                              record_every=RECORD_EVERY))
-        curves[(layer, run_seed)] = dict(c=r["step_size"], steps=r["steps"], m_s=r["m_s"],
+                else du.grid_around(curves[(layer, CURVE_SEEDS[0])]["step_size"]))
+        r = du.layer_run(NB, f"curve-{layer}-seed{run_seed}", resnet50, layer, target, steps, grid,
+                         None, decay_to=0.0, seed=run_seed, record_every=RECORD_EVERY)
+        curves[(layer, run_seed)] = dict(step_size=r["step_size"], steps=r["steps"], m_s=r["m_s"],
                                          m_g=r["history"]["m_g"], m_i=r["history"]["m_i"])
 
 fig, axes = plt.subplots(2, 2, figsize=(9, 5.5), sharex="col")
@@ -239,7 +232,7 @@ for col, layer in enumerate(("conv2", "conv5")):
     for k, run_seed in enumerate(CURVE_SEEDS):
         cv = curves[(layer, run_seed)]
         axes[0, col].semilogy(cv["steps"], cv["m_g"], color=f"C{k}",
-                              label=f"seed {run_seed}, c = {cv['c']:.3g}")
+                              label=f"seed {run_seed}, c = {cv['step_size']:.3g}")
         axes[0, col].axhline(cv["m_s"], color=f"C{k}", ls="--", lw=0.8)
         axes[1, col].plot(cv["steps"], cv["m_i"], color=f"C{k}", label=f"seed {run_seed}")
     figure = 4 if layer == "conv2" else 5
@@ -306,7 +299,7 @@ claims.check("fig5_conv5",
 # the second half of every one? A variant shorter than the paper's curves is below scale.
 
 # %%
-c0, S0 = curves[("conv2", CURVE_SEEDS[0])]["c"], CURVE_SEEDS[0]
+c0, S0 = curves[("conv2", CURVE_SEEDS[0])]["step_size"], CURVE_SEEDS[0]
 conv2 = du.truncate(du.load_resnet(50, seed=S0).to(DEVICE), "conv2")
 tesla, _ = du.load_target("tesla", IMAGE_SIZE, SEED, DEVICE)
 VARIANTS = {"c/4": (target, c0 / 4, 0.0), "4c": (target, 4 * c0, 0.0),
@@ -317,13 +310,14 @@ def variant_curve(image, step, decay_to):
     """One conv2 curve: at ``step`` (or the best of a search around c0 when None), as Fig. 4's."""
     if step is None:
         r = du.visualize_layer(du.load_resnet(50, seed=S0).to(DEVICE), "conv2", image,
-                               VARIANT_STEPS, du.grid_around(c0), blur=False, decay_to=decay_to,
+                               VARIANT_STEPS, du.grid_around(c0), None, decay_to=decay_to,
                                seed=S0, record_every=RECORD_EVERY)
-        return dict(c=r["step_size"], steps=r["steps"], m_g=r["history"]["m_g"],
+        return dict(step_size=r["step_size"], steps=r["steps"], m_g=r["history"]["m_g"],
                     m_i=r["history"]["m_i"])
     run = du.invert(conv2, image, VARIANT_STEPS, step, decay_to=decay_to, seed=S0,
                     record_every=RECORD_EVERY)
-    return dict(c=step, steps=run.steps, m_g=run.history["m_g"][:, 0], m_i=run.history["m_i"][:, 0])
+    return dict(step_size=step, steps=run.steps, m_g=run.history["m_g"][:, 0],
+                m_i=run.history["m_i"][:, 0])
 
 
 variants = {name: cached(f"fig4-variant-{name.replace(' ', '_').replace('/', 'over')}",
@@ -333,7 +327,8 @@ variants = {name: cached(f"fig4-variant-{name.replace(' ', '_').replace('/', 'ov
             for name, spec in VARIANTS.items()}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharex=True)
 for k, (name, cv) in enumerate(variants.items()):
-    axes[0].semilogy(cv["steps"], cv["m_g"], color=f"C{k}", label=f"{name} (c = {cv['c']:.3g})")
+    axes[0].semilogy(cv["steps"], cv["m_g"], color=f"C{k}",
+                     label=f"{name} (c = {cv['step_size']:.3g})")
     axes[1].plot(cv["steps"], cv["m_i"] / cv["m_i"][len(cv["m_i"]) // 2], color=f"C{k}",
                  label=name)
 axes[0].set_ylabel("m_g (log)"), axes[1].set_ylabel("m_i / m_i at the half")
@@ -352,7 +347,8 @@ claims.check("fig4_conv2_variants",
              text="Fig. 4's m_i over the second half moves the same way under the step sizes c/4 "
                   "and 4c, a constant c, and on the Tesla coil (m_i grows, the paper's direction)",
              figure="Fig. 4", model="ResNet50 untrained",
-             numbers={name: {"c": cv["c"], **trends[name]} for name, cv in variants.items()},
+             numbers={name: {"step_size": cv["step_size"], **trends[name]}
+                      for name, cv in variants.items()},
              effects={name: t["m_i relative change"] for name, t in trends.items()}, floor=0.01,
              effect="m_i's relative change over the second half (> 0: grows; at least 1% counted)",
              below_scale=du.too_short(VARIANT_STEPS, PAPER_CURVE_STEPS, "the variant curves"))
@@ -379,16 +375,16 @@ spread = cached(f"s1-{s1_name}", dict(model=s1_name, step_size=s1_step, steps=ST
                                       shift=SHIFT_SIGMAS[0]),
                 lambda: du.seed_spread(s1_l, target, STEPS, s1_step, SEEDS, SHIFT_SIGMAS[0], SEED,
                                        decay_to=0.0))
-pair_input, pair_embed = spread["pairwise input distance"], spread["pairwise embedding distance"]
-pair_start, s1_m_s = spread["pairwise start distance"], spread["m_s"]
-s1_shift_input, s1_m_g = spread["||a - a'||"], spread["m_g per seed"]
+pair_input, pair_embed = spread.input_distances, spread.embedding_distances
+pair_start, s1_m_s = spread.start_distances, spread.m_s
+s1_shift_input, s1_m_g = spread.shift_distance, spread.m_g
 print(f"{s1_name} conv5, step={s1_step:.3g}: m_g per seed {np.round(s1_m_g, 3)}; "
       f"m_s = {s1_m_s:.3g}; ||a - a'|| = {s1_shift_input:.3g}; "
       f"pairwise ||a_0,i - a_0,j|| up to {max(pair_start):.3g}")
 print(f"pairwise ||a_g,i - a_g,j||: {np.round(pair_input, 2)}")
 print(f"pairwise ||O(a_g,i) - O(a_g,j)||: {np.round(pair_embed, 3)}")
 label = s1_name.replace(" (", "\n(")
-fig = du.image_grid({label: [target] + list(spread["images"])},
+fig = du.image_grid({label: [target] + list(spread.images)},
                     ["a"] + [f"seed {s}" for s in SEEDS],
                     {label: ["target"] + [f"m_g={m:.3g}" for m in s1_m_g]}, size=2.2)
 fig.suptitle(f"Fig. S1: conv5, {len(SEEDS)} seeds. Pairwise input distance "
@@ -403,7 +399,7 @@ plt.show()
 # ### Claims: Fig. S1
 
 # %%
-s1_numbers = {k: v for k, v in spread.items() if k not in ("images", "step size")}
+s1_numbers = du.spread_numbers(spread)
 s1_runs = {f"seed {sd}": dict(m_g=m, m_s=s1_m_s) for sd, m in zip(SEEDS, s1_m_g)}
 S1_TEXT = ("conv5 is not invertible: from each start, an a_g whose embedding is closer to "
            "O(a) than O(a')'s (m_g < m_s) lies at least twice as far from a as a' does")
@@ -463,7 +459,8 @@ if du.is_interactive():
 
     controls = {"model": [f"ResNet{d}" for d in DEPTHS], "weights": ["untrained", "ImageNet"],
                 "layer": ["conv1", "conv2", "conv3", "conv4", "conv5"]}
-    explorer = du.Explorer(target, build, controls, steps=STEPS, blur=False, chosen=chosen)
+    explorer = du.Explorer(target, build, controls, steps=STEPS, blur=False, chosen=chosen,
+                           image=IMAGE)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -161,7 +161,7 @@ TWIN = "twin" if IMAGENET_MISSING else "untrained"  # the ImageNet model's archi
 
 # Eq. (5)'s sigmas remove the shares of this target's contrast that the paper's 2.4 -> 0.4 remove
 # from the same image at 299 px (each image is calibrated on itself).
-BLUR_SIGMAS = du.paper_blur_sigmas(target, du.load_target(IMAGE, 299, SEEDS[0])[0])
+BLUR_SIGMAS = du.blur_sigmas(IMAGE, IMAGE_SIZE)  # eq. (5)'s, the one recipe (docs/RESULTS.md)
 print(f"eq. (5) at {IMAGE_SIZE} px: blur sigma {BLUR_SIGMAS[0]:.3g} -> {BLUR_SIGMAS[1]:.3g}")
 
 
@@ -169,11 +169,11 @@ def visualize(kind: str, seed: int, blur: bool, around: dict | None = None) -> d
     """All layers of one model, seed and update rule, each cached. ``around``: the first seed's
     results, whose step sizes centre a narrower starting grid (extended at an edge, as any)."""
     model, normalize = models[(kind, seed)]
-    sigmas = dict(blur_sigma=BLUR_SIGMAS[0], blur_sigma_end=BLUR_SIGMAS[1]) if blur else {}
     out = du.layer_runs(NB, f"{kind}-{{layer}}-{'blur' if blur else 'plain'}-seed{seed}", model,
-                        LAYERS, target, STEPS, SEARCH_STEP_SIZES, blur, around,
+                        LAYERS, target, STEPS, SEARCH_STEP_SIZES, BLUR_SIGMAS if blur else None,
+                        around,
                         f"{kind:14} eq. ({5 if blur else 4}) seed {seed} ", decay_to=0.0, seed=seed,
-                        normalize=normalize, **sigmas)
+                        normalize=normalize)
     for layer, r in out.items():
         r["slope"] = du.spectral_slope(r["image"])
         r["noise sigma"] = du.white_noise_sigma(r["image"])
@@ -410,13 +410,12 @@ def budget_runs(s: int) -> dict:
     out = {"layer": layer}
     for blur, found in ((True, fig10), (False, plain)):
         first = found[("noise-trained", s)][layer]
-        sigmas = dict(blur_sigma=BLUR_SIGMAS[0], blur_sigma_end=BLUR_SIGMAS[1]) if blur else {}
         out[blur] = {1: first}
         for k in BUDGETS[1:]:
             out[blur][k] = r = du.layer_run(
                 NB, f"noise-trained-{layer}-{'blur' if blur else 'plain'}-seed{s}-x{k}",
-                noise_models[s], layer, target, k * STEPS, [first["step_size"]], blur,
-                decay_to=0.0, seed=s, **sigmas)
+                noise_models[s], layer, target, k * STEPS, [first["step_size"]],
+                BLUR_SIGMAS if blur else None, decay_to=0.0, seed=s)
             print(f"noise-trained eq. ({5 if blur else 4}) seed {s} {layer}, {k * STEPS} steps: "
                   + du.run_line(r))
     return out
@@ -585,7 +584,8 @@ if du.is_interactive():
         return found.get(v["layer"], {}).get("step_size")
 
     explorer = du.Explorer(target, build, {"model": KINDS, "layer": LAYERS},
-                           values={"model": "noise-trained"}, steps=STEPS, chosen=chosen)
+                           values={"model": "noise-trained"}, steps=STEPS, chosen=chosen,
+                           blur=True, image=IMAGE)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

@@ -106,7 +106,7 @@ def visualize(arch: str, trained: bool, seed: int = SEED, depths: list = DEPTHS,
     layers = {d: l for d, l in zip(DEPTHS, du.relative_layers(model)) if d in depths}
     name = f"{arch}-{'trained' if trained else 'untrained'}-{{layer}}"
     return du.layer_runs(NB, name + ("" if seed == SEED else f"-seed{seed}"),
-                         model, layers, target, STEPS, SEARCH_STEP_SIZES, False, around,
+                         model, layers, target, STEPS, SEARCH_STEP_SIZES, None, around,
                          f"{arch:18} {'ImageNet' if trained else 'untrained':9} seed {seed} ",
                          decay_to=0.0, seed=seed, shift_sigma=SHIFT_SIGMA,
                          normalize=trained)  # ImageNet weights expect mean/std inputs
@@ -126,7 +126,7 @@ if "GoogLeNet" in ARCHS:
         GOOGLENET_LIBRARY_NORMS = {
             d: float(du.truncate(library, l)(target.cpu()).norm())
             for d, l in zip(DEPTHS, du.relative_layers(library))}
-    print(f"untrained GoogLeNet, torchvision's init: ||O_l(a)|| by depth "
+    print("untrained GoogLeNet, torchvision's init: ||O_l(a)|| by depth "
           + ", ".join(f"{d} {v:.2g}" for d, v in GOOGLENET_LIBRARY_NORMS.items())
           + f" (||a|| = {float(target.norm()):.3g}); used here: {GOOGLENET_INIT} init")
 results = {(arch, False): visualize(arch, False) for arch in ARCHS}
@@ -169,7 +169,6 @@ for arch in ["EfficientNet-Lite0"] + [a for a in ARCHS if a != "ResNet50"]:
 
 # %%
 SPREAD_SEEDS = [SEED, SEED + 1, SEED + 2]
-SHIFT_KEY = "||a - a'||"
 spreads = {}
 for arch, trained in results:
     model = load(arch, trained)
@@ -182,12 +181,12 @@ for arch, trained in results:
         NB, f"spread-{arch}-{'trained' if trained else 'untrained'}", config,
         lambda: du.seed_spread(model_l, target, STEPS, step, SPREAD_SEEDS, SHIFT_SIGMA, SEED,
                                decay_to=0.0))
-    apart = sp["pairwise input distance"]
+    apart = sp.input_distances
     print(f"{arch:18} {'ImageNet' if trained else 'untrained':9} 4/4: pairwise a_g "
           f"{min(apart):.3g}-{max(apart):.3g}, "
-          f"starts {max(sp['pairwise start distance']):.3g}, ||a'-a|| {sp[SHIFT_KEY]:.3g}; "
-          f"pairwise embeddings up to {max(sp['pairwise embedding distance']):.3g}, "
-          f"m_s {sp['m_s']:.3g}; m_i per start {np.round(sp['m_i per seed'], 3)}: "
+          f"starts {max(sp.start_distances):.3g}, ||a'-a|| {sp.shift_distance:.3g}; "
+          f"pairwise embeddings up to {max(sp.embedding_distances):.3g}, "
+          f"m_s {sp.m_s:.3g}; m_i per start {np.round(sp.m_i, 3)}: "
           f"{'non-unique' if du.non_unique(sp) else 'NOT shown non-unique'}")
 
 # %% [markdown]
@@ -202,15 +201,11 @@ for arch, trained in results:  # one claim per model: "every model" fails where 
                       f"whose embedding is closer to O(a) than O(a')'s (m_g < m_s) lies at least "
                       f"twice as far from a as a' does (non-unique in Fig. S1's sense)",
                  figure="06 (sec. 4.4, 7)", model=model_name,
-                 numbers={"m_i per start": sp["m_i per seed"], "||a' - a||": sp[SHIFT_KEY],
-                          "pairwise a_g distance": sp["pairwise input distance"],
-                          "pairwise start distance": sp["pairwise start distance"],
-                          "pairwise embedding distance": sp["pairwise embedding distance"],
-                          "m_s": sp["m_s"]},
+                 numbers=du.spread_numbers(sp),
                  effects=du.non_unique_effects(sp), floor=du.NON_UNIQUE_FLOOR,
                  effect="log2(m_i / ||a' - a||) per start (at least 1 counted)",
-                 runs={f"seed {sd}": dict(m_g=m, m_s=sp["m_s"])
-                       for sd, m in zip(SPREAD_SEEDS, sp["m_g per seed"])})
+                 runs={f"seed {sd}": dict(m_g=m, m_s=sp.m_s)
+                       for sd, m in zip(SPREAD_SEEDS, sp.m_g)})
 
 # %% [markdown]
 # ## Generated images by relative depth
@@ -423,7 +418,7 @@ if du.is_interactive():
     controls = {"model": ARCHS + ["EfficientNet-Lite0"], "weights": ["untrained", "ImageNet"],
                 "depth": DEPTHS}
     explorer = du.Explorer(target, build, controls, steps=STEPS, blur=False, chosen=chosen,
-                           search_step_sizes=SEARCH_STEP_SIZES)
+                           search_step_sizes=SEARCH_STEP_SIZES, image=IMAGE)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

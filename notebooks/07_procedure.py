@@ -124,7 +124,7 @@ for arch in ARCHS:
                 if procedure == "plenoptic":
                     r = du.plenoptic_run(NB, name, model, layer, a, STEPS, GRIDS[procedure], seed)
                 else:
-                    r = du.layer_run(NB, name, model, layer, a, STEPS, GRIDS[procedure], blur=False,
+                    r = du.layer_run(NB, name, model, layer, a, STEPS, GRIDS[procedure], blur=None,
                                      decay_to=0.0, seed=seed, **du.PROCEDURES[procedure])
                 out[depth] = r
                 r["ratio"] = du.start_distance_ratio(r)
@@ -267,7 +267,7 @@ for sd in RESIDUAL_SEEDS:
     for kind, model in (("residual", residual), ("plain", du.without_skips(residual))):
         r = residual_runs[(kind, sd)] = du.layer_run(
             NB, f"ResNet50-{kind}-{RESIDUAL_LAYER}-seed{sd}", model, RESIDUAL_LAYER, target, STEPS,
-            RESIDUAL_GRID, blur=False, decay_to=0.0, seed=sd, relocate=False, extend=0)
+            RESIDUAL_GRID, blur=None, decay_to=0.0, seed=sd, relocate=False, extend=0)
         windows[(kind, sd)] = w = du.matched_window(list(r["search"]), list(r["search"].values()),
                                                     r["m_s"])
         print(f"seed {sd} {kind:8}: matched {w['octaves']:.0f} octave(s) "
@@ -317,7 +317,7 @@ if du.is_interactive():
         return du.truncate(net, layer), f"{model}, untrained, depth {depth} ({layer})"
 
     explorer = du.Explorer(target, build, {"model": ARCHS, "depth": DEPTHS}, steps=STEPS,
-                           blur=False, step_size=0.01)
+                           blur=False, step_size=0.01, image=IMAGE)
     display(explorer.widget)
 else:
     print("Explorer skipped: not an interactive session (DEPTHREP_HEADLESS is set).")

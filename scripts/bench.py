@@ -48,7 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import depthrep_utils as du  # noqa: E402
 
-LOSS_SCALE, SIGMAS = 0.15, (2.4, 0.4)  # the paper's code: 0.15 * L1 loss, blur sigma 2.4 -> 0.4
+# The paper's code: 0.15 * L1 loss, blur sigma 2.4 -> 0.4 (the project's recipe, du.blur_sigmas, gives exactly these
+# at 299 px; both loops use them at every size, so that they compute the same thing).
+LOSS_SCALE, SIGMAS = 0.15, du.PAPER_BLUR_SIGMAS
 
 
 # --- measuring ----------------------------------------------------------------------------------------
@@ -224,10 +226,10 @@ def naive_loop(model: nn.Module, target_embedding: torch.Tensor, x: torch.Tensor
     return x, (time.perf_counter() - t) / (steps - 1)
 
 
-def project_loop(model: nn.Module, target: torch.Tensor, steps: int, lrs: list[float],
+def project_loop(model: nn.Module, target: torch.Tensor, steps: int, step_size: list[float],
                  **kwargs: object) -> du.Inversion:
     """This project's path: ``du.invert`` with the paper's blur schedule and loss scale."""
-    return du.invert(model, target, steps, lrs, blur=True, blur_sigma=SIGMAS[0], blur_sigma_end=SIGMAS[1],
+    return du.invert(model, target, steps, step_size, blur=SIGMAS,
                      loss_scale=LOSS_SCALE, record_every=steps, on_nonfinite="mark", progress=False, **kwargs)
 
 
@@ -253,7 +255,7 @@ def measure(run: Callable[[int], float], steps: int, repeats: int, device: torch
 
 # --- the benchmark ------------------------------------------------------------------------------------
 
-def step_sizes(batch: int) -> list[float]:
+def batch_step_sizes(batch: int) -> list[float]:
     """B step sizes spread over 1e-3..1e-1 (the range a line search covers; the value does not change the cost)."""
     return [float(v) for v in torch.logspace(-3, -1, batch)] if batch > 1 else [0.01]
 
@@ -289,8 +291,8 @@ def bench_layer(resnet: nn.Module, size: int, layer: str, args: argparse.Namespa
         variants.append(("project+bf16", fast, dict(autocast=torch.bfloat16), torch.bfloat16))
     for name, model, kwargs, dtype in variants:
         for batch in args.batches:
-            lrs = step_sizes(batch)
-            timing = measure(lambda steps: project_loop(model, target, steps, lrs, **kwargs).step_seconds,
+            step_size = batch_step_sizes(batch)
+            timing = measure(lambda steps: project_loop(model, target, steps, step_size, **kwargs).step_seconds,
                              args.steps, args.repeats, device, dtype)
             counted = step_flops(fast, start.expand(batch, -1, -1, -1))  # the graph that runs (compiled: the same)
             rows.append(dict(case=name, size=size, layer=layer, batch=batch, forward_gflop=flops / 1e9,
@@ -334,19 +336,19 @@ def iterations_to_threshold(resnet: nn.Module, size: int, budget: int, device: t
     rows = []
     for layer in ("conv4", "conv5"):
         model = du.truncate(resnet, layer)
-        for optimizer, grid in grids.items():
-            step_size, _ = du.line_search(model, target, grid, 30, decay_to=0.0, optimizer=optimizer,
+        for update, grid in grids.items():
+            step_size, _ = du.line_search(model, target, grid, 30, decay_to=0.0, update=update,
                                           progress=False)
-            run = du.invert(model, target, budget, step_size, decay_to=0.0, optimizer=optimizer, record_every=5,
+            run = du.invert(model, target, budget, step_size, decay_to=0.0, update=update, record_every=5,
                             progress=False)
             m_s = float(du.distances(model, target, run.images)["m_s"][0])
             below = [int(n) for n, m in zip(run.steps, run.history["m_g"][:, 0]) if m < m_s]
             iterations = below[0] if below else None
-            rows.append(dict(layer=layer, optimizer=optimizer, size=size, image=source, step_size=step_size, budget=budget,
+            rows.append(dict(layer=layer, update=update, size=size, image=source, step_size=step_size, budget=budget,
                              m_s=m_s, m_g=float(run.m_g[0]), m_i=float(run.m_i[0]), iterations=iterations,
                              seconds=None if iterations is None else iterations * run.step_seconds))
             reached = "not within budget" if iterations is None else f"{iterations} ({rows[-1]['seconds']:.1f} s)"
-            print(f"  {layer} {optimizer:4} step size {step_size:<8.3g} m_s {m_s:8.3f}  final m_g {run.m_g[0]:8.3f}  "
+            print(f"  {layer} {update:4} step size {step_size:<8.3g} m_s {m_s:8.3f}  final m_g {run.m_g[0]:8.3f}  "
                   f"iterations to m_g < m_s: {reached}", flush=True)
     return rows
 
@@ -379,8 +381,8 @@ def profile_ops(model: nn.Module, target: torch.Tensor, size: int, layer: str, b
     x = target.expand(batch, -1, -1, -1)
     forward = forward_flops(model, x)
     flops = {"forward": forward, "backward": step_flops(model, x) - forward}
-    labelled, lrs = Labelled(model), step_sizes(batch)
-    project_loop(labelled, target, 2, lrs)  # kernel selection, allocations
+    labelled, step_size = Labelled(model), batch_step_sizes(batch)
+    project_loop(labelled, target, 2, step_size)  # kernel selection, allocations
 
     def phase_of(event) -> str | None:
         """forward, backward or other for an operator inside the window of timed steps, else None."""
@@ -411,7 +413,7 @@ def profile_ops(model: nn.Module, target: torch.Tensor, size: int, layer: str, b
     def per_step() -> dict[tuple[str, str], list]:
         """Own seconds and calls per step of every (operator, phase)."""
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            project_loop(labelled, target, steps + 1, lrs, on_step=window(steps + 1))
+            project_loop(labelled, target, steps + 1, step_size, on_step=window(steps + 1))
         out: dict[tuple[str, str], list] = {}
         for e in prof.events():
             phase = phase_of(e) if e.name.startswith("aten::") else None  # own times: nothing counted twice

@@ -9,7 +9,7 @@ one: every row runs there, each tool through its own device option; else the CPU
 
 - **project, paper's update**: `du.visualize_layer` (eq. 4, the step size from its batched line search, every
   run full length, falling linearly to 0): the whole search's seconds;
-- **project, Adam**: one `du.invert(..., optimizer="adam")` run, step size 0.01 in pixel units; and one run each
+- **project, Adam**: one `du.invert(..., update="adam")` run, step size 0.01 in pixel units; and one run each
   with the peers' rules as `invert` offers them (`PROJECT_RULES`): momentum with a normalised gradient (iCNN's,
   2/255 -> 0) and the decorrelated Fourier image with Adam 0.05 (lucent's);
 - **lucent, pixel** and **lucent, Fourier + decorrelated**: torch-lucent 0.1.8's `render_vis` with an L1
@@ -88,7 +88,7 @@ def project_rows(model, layer, target, steps, m_s) -> list[dict]:
     model_l = du.truncate(model, layer)
     start = du.start_image(target.shape, 0).to(DEVICE)
     t0 = clock()
-    r = du.visualize_layer(model, layer, target, steps, [0.125, 0.031, 0.0079, 0.002], blur=False,
+    r = du.visualize_layer(model, layer, target, steps, [0.125, 0.031, 0.0079, 0.002], blur=None,
                            decay_to=0.0, seed=0, record_every=EVERY)
     seconds = clock() - t0
     history = list(zip(r["steps"].tolist(), r["history"]["m_g"].tolist()))
@@ -111,12 +111,12 @@ def project_rows(model, layer, target, steps, m_s) -> list[dict]:
 # has one: iCNN's lr 2 -> 0 in 0-255 units is 2/255 -> 0 in pixels; lucent's Adam 0.05, constant; L-BFGS at 1.5
 # times its quasi-Newton step (1.4-2 reached m_g < m_s soonest at conv4 and conv5, 80 px; 4 diverged).
 PROJECT_RULES = {
-    "project, Adam 0.01 (one run)": dict(step_size=0.01, optimizer="adam"),
-    "project, momentum + normalised gradient, 2/255 -> 0 (one run)": dict(step_size=2 / 255, optimizer="momentum",
+    "project, Adam 0.01 (one run)": dict(step_size=0.01, update="adam"),
+    "project, momentum + normalised gradient, 2/255 -> 0 (one run)": dict(step_size=2 / 255, update="momentum",
                                                                            decay_to=0.0),
-    "project, Fourier + decorrelated, Adam 0.05 (one run)": dict(step_size=0.05, optimizer="adam",
+    "project, Fourier + decorrelated, Adam 0.05 (one run)": dict(step_size=0.05, update="adam",
                                                                   parameterization="fourier"),
-    "project, L-BFGS 1.5, constant (one run)": dict(step_size=1.5, optimizer="lbfgs"),
+    "project, L-BFGS 1.5, constant (one run)": dict(step_size=1.5, update="lbfgs"),
 }
 
 

@@ -141,7 +141,7 @@ def bench(path: Path) -> str | None:
                   "| layer | update | step size | m_s | final m_g | iterations | seconds |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in b["iterations"]:
             reached = ("not reached", "-") if r["iterations"] is None else (r["iterations"], f"{r['seconds']:.1f}")
-            name = "paper (gradient step)" if r["optimizer"] == "sgd" else "Adam (optional)"
+            name = "paper (gradient step)" if r.get("update", r.get("optimizer")) == "sgd" else "Adam (optional)"
             lines.append(f"| {r['layer']} | {name} | {r.get('step_size', r.get('lr')):.3g} | {r['m_s']:.1f} | {r['m_g']:.1f} | "
                          f"{reached[0]} | {reached[1]} |")
     return "\n".join(lines)

@@ -2,10 +2,8 @@
 import functools
 import hashlib
 import http.server
-import shutil
 import socket
 import threading
-import zipfile
 
 import numpy as np
 import pytest

@@ -2,6 +2,7 @@
 in four families: the paper's direction (holds); no effect: flat, tied, shuffled, within noise (never holds);
 the reverse (does not hold); no signal, saturation or too short a run (inconclusive, below scale). Also the
 boundaries a wrong program would move (an effect of exactly 0, m_g == m_s, the shift's sigma, ...)."""
+import dataclasses
 import inspect
 import itertools
 import json
@@ -264,9 +265,11 @@ def test_seed_spread_pairs_distinct_seeds():
     sp = du.seed_spread(model, target, 5, 0.01, [0, 1, 2])
     starts = [du.start_image(target.shape, s) for s in (0, 1, 2)]
     expected = [float((starts[i] - starts[j]).norm()) for i, j in ((0, 1), (0, 2), (1, 2))]
-    assert sp["pairwise start distance"] == pytest.approx(expected) and min(expected) > 0
-    assert len(sp["pairwise input distance"]) == 3 and min(sp["pairwise input distance"]) > 0
-    assert len(sp["m_g per seed"]) == 3
+    assert sp.start_distances == pytest.approx(expected) and min(expected) > 0
+    assert len(sp.input_distances) == 3 and min(sp.input_distances) > 0
+    assert len(sp.m_g) == 3 and sp.step_size == 0.01 and sp.images.shape == (3, 3, 2, 2)
+    numbers = du.spread_numbers(sp)  # what a claim record shows
+    assert numbers["pairwise a_g distance"] == sp.input_distances and numbers["m_i per start"] == sp.m_i
 
 
 @pytest.mark.slow
@@ -278,7 +281,7 @@ def test_noise_model_learns_its_labelled_images(results):
     assert log["train_accuracy"] >= 0.9
 
 
-def _linear_spread(n_out: int, orthonormal: bool) -> dict:
+def _linear_spread(n_out: int, orthonormal: bool) -> du.Spread:
     """Fig. S1's measurement (``seed_spread``, three starts) on a bias-free linear map of a 3x6x6 image, float64."""
     model = du.make_mlp([108, n_out], bias=False).double()
     if orthonormal:
@@ -294,14 +297,14 @@ def test_non_uniqueness_separates_an_undercomplete_map_from_an_orthogonal_one():
     the undercomplete map unique too."""
     under, ortho = _linear_spread(40, False), _linear_spread(108, True)
     for spread in (under, ortho):
-        assert max(spread["m_g per seed"]) < spread["m_s"], "both must match: the test is about what matching means"
+        assert max(spread.m_g) < spread.m_s, "both must match: the test is about what matching means"
     assert min(du.non_unique_effects(under).values()) >= du.NON_UNIQUE_FLOOR and du.non_unique(under)
     assert max(du.non_unique_effects(ortho).values()) < 0 and not du.non_unique(ortho)  # m_i < ||a' - a||
-    assert min(under["pairwise input distance"]) < max(under["pairwise start distance"])  # the old test failed it
+    assert min(under.input_distances) < max(under.start_distances)  # the old test failed it
     verdict = lambda spread: du.replicate_verdict(du.non_unique_effects(spread), du.NON_UNIQUE_FLOOR)[0]  # noqa: E731
     assert verdict(under) is True and verdict(ortho) is False
     with pytest.raises(ValueError, match="shift is empty"):
-        du.non_unique_effects(dict(under, **{"||a - a'||": 0.0}))
+        du.non_unique_effects(dataclasses.replace(under, shift_distance=0.0))
 
 
 def test_share_above_four_families():

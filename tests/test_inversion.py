@@ -1,4 +1,5 @@
 """Inversion (eqs. 3-5), layers, metrics and the line search."""
+import dataclasses
 import math
 import sys
 import time
@@ -110,7 +111,7 @@ def test_batched_runs_equal_separate_runs(blur):
     # The paper's sigmas in pixels: the strong blur damps rounding. With a near-identity 3x3 blur, a batch's
     # different float rounding flips L1 signs within a few steps (chaos at a kink, not a batching bug: the
     # unblurred case below checks batching without any damping).
-    kw = dict(steps=12, decay_to=0.0, blur=blur, record_every=4, blur_sigma=2.4, blur_sigma_end=0.4)
+    kw = dict(steps=12, decay_to=0.0, blur=du.PAPER_BLUR_SIGMAS if blur else None, record_every=4)
     batched = du.invert(model, targets, step_size=[0.05, 0.01], seed=[1, 2], **kw)
     for i, (step_size, seed) in enumerate([(0.05, 1), (0.01, 2)]):
         alone = du.invert(model, targets[i:i + 1], step_size=step_size, seed=seed, **kw)
@@ -158,24 +159,39 @@ def test_m_s_is_the_mean_over_several_shifts():
 
 
 def test_blur_removes_the_papers_share_of_the_target_at_every_size():
-    # The paper's sigmas 2.4 -> 0.4 on its 299-px dalmatian remove PAPER_BLUR_SHARES of its contrast per step ...
+    # The paper's sigmas 2.4 -> 0.4 remove 9.7% -> 1.3% of its 299-px dalmatian's contrast per step ...
     dalmatian, _ = du.load_target("dalmatian", 299, 0, torch.device("cpu"))
-    for sigma, share in zip((2.4, 0.4), du.PAPER_BLUR_SHARES):
-        assert du.blur_share(dalmatian, sigma) == pytest.approx(share, rel=2e-3)
-        assert du.sigma_for_share(dalmatian, share) == pytest.approx(sigma, rel=1e-2)
+    shares = [du.blur_share(dalmatian, sigma) for sigma in du.PAPER_BLUR_SIGMAS]
+    assert shares == pytest.approx([0.09724, 0.012928], rel=2e-3)
     # ... and at 64 px the same sigma removes far more; sigma_for_share finds the one that removes as much.
     small, _ = du.load_target("dalmatian", 64, 0, torch.device("cpu"))
-    assert du.blur_share(small, 2.4) > 2 * du.PAPER_BLUR_SHARES[0]
-    for share in du.PAPER_BLUR_SHARES:
+    assert du.blur_share(small, 2.4) > 2 * shares[0]
+    for share in shares:
         assert du.blur_share(small, du.sigma_for_share(small, share)) == pytest.approx(share, rel=1e-6)
     with pytest.raises(ValueError, match="out of reach"):
         du.sigma_for_share(small, 0.99)
-    # invert uses them when no sigma is given.
+    # blur_sigmas is that recipe for a named image; at 299 px it gives the paper's sigmas back.
+    sigmas = du.blur_sigmas("dalmatian", 64)
+    assert sigmas == pytest.approx([du.sigma_for_share(small, s) for s in shares], rel=1e-6) and sigmas[0] < 1
+    assert du.blur_sigmas("dalmatian", 299) == pytest.approx(du.PAPER_BLUR_SIGMAS, rel=1e-6)
+    # invert takes the sigmas themselves: no hidden default, and a bare flag is refused with the way out.
     model = du.make_mlp([3 * 64 * 64, 20])
-    default = du.invert(model, small, 3, 0.01, blur=True)
-    by_hand = du.invert(model, small, 3, 0.01, blur=True, blur_sigma=du.sigma_for_share(small, du.PAPER_BLUR_SHARES[0]),
-                        blur_sigma_end=du.sigma_for_share(small, du.PAPER_BLUR_SHARES[1]))
-    torch.testing.assert_close(default.images, by_hand.images)
+    run = du.invert(model, small, 2, 0.01, blur=sigmas, record_every=1)
+    x1 = du.blur3x3(du.start_image(small.shape, 0) - 0.01 * run_gradient(model, small), sigmas[0])
+    torch.testing.assert_close(run.images, du.blur3x3(x1 - 0.01 * run_gradient(model, small, x1),
+                                                      sigmas[0] + 0.5 * (sigmas[1] - sigmas[0])))
+    for bad in (True, (1.0,), (1.0, -0.5)):
+        with pytest.raises(ValueError, match="blur_sigmas"):
+            du.invert(model, small, 1, 0.01, blur=bad)
+
+
+def run_gradient(model, target, x=None):
+    """The L1 loss's input gradient at ``x`` (the start image when None): one step of eq. (4) by hand."""
+    x = (du.start_image(target.shape, 0) if x is None else x).clone().requires_grad_(True)
+    with torch.no_grad():
+        y = model(target)
+    (g,) = torch.autograd.grad((model(x) - y).abs().sum(), x)
+    return g
 
 
 def test_each_target_is_blurred_by_its_own_299_px_share():
@@ -184,11 +200,12 @@ def test_each_target_is_blurred_by_its_own_299_px_share():
     tesla, _ = du.load_target("tesla", 299, 0, torch.device("cpu"))
     small, _ = du.load_target("tesla", 64, 0, torch.device("cpu"))
     shares = [du.blur_share(tesla, s) for s in du.PAPER_BLUR_SIGMAS]
-    assert abs(shares[0] - du.PAPER_BLUR_SHARES[0]) > 0.01  # not the dalmatian's
+    assert abs(shares[0] - 0.09724) > 0.01  # not the dalmatian's
     sigmas = du.paper_blur_sigmas(small, tesla)
     for sigma, share in zip(sigmas, shares):
         assert du.blur_share(small, sigma) == pytest.approx(share, rel=1e-6)
     assert du.paper_blur_sigmas(tesla, tesla) == pytest.approx(du.PAPER_BLUR_SIGMAS, rel=1e-2)
+    assert du.blur_sigmas("tesla", 64) == pytest.approx(sigmas, rel=1e-9)  # the recipe by name
 
 
 def test_blur_is_a_normalised_gaussian():
@@ -260,6 +277,7 @@ def resnet18_at(layer, weights="untrained"):
 def test_explorer_runs_from_its_widgets():
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     explorer = du.Explorer(target, resnet18_at, {"layer": ["conv1", "conv2", "conv3", "conv4"]}, step_size=0.1,
+                           image="dalmatian",
                            steps=20)
     assert type(explorer.controls["layer"]).__name__ == "SelectionSlider"
     explorer.controls["layer"].value, explorer.blur.value = "conv2", False
@@ -280,17 +298,22 @@ def test_explorer_runs_from_its_widgets():
     assert second["steps"] == 40 and second["step_size"] == pytest.approx(0.01)
     assert not torch.equal(first["image"], second["image"]) and second["m_g"] != first["m_g"]
     assert f"{second['m_i']:.4g}" in explorer.readout.value
-    explorer.optimizer.value = "Adam"  # Adam's first step moves every pixel by the step size
+    explorer.update.value = "Adam"  # Adam's first step moves every pixel by the step size
     explorer.steps.value = 10
     third = explorer.run()
     assert third["update"] == "Adam" and second["update"] == "paper"
-    direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, optimizer="adam", record_every=1)
+    direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, update="adam", record_every=1)
     torch.testing.assert_close(third["image"], direct.images[0])
-    explorer.optimizer.value, explorer.blur.value = "Fourier", True  # the Fourier image with Adam
-    assert explorer.run() is None and "blur" in explorer.readout.value  # no eq. (5) for it: said, not run
+    explorer.blur.value = True  # eq. (5) with the recipe's sigmas: the target's against the dalmatian at 299 px
+    blurred = explorer.run()
+    sigmas = du.paper_blur_sigmas(target, du.load_image("dalmatian", 299)[0])
+    direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, update="adam", blur=sigmas, record_every=1)
+    torch.testing.assert_close(blurred["image"], direct.images[0])
+    explorer.update.value = "Fourier"  # the Fourier image with Adam
+    assert explorer.run() is None and "Fourier" in explorer.readout.value  # no eq. (5) for it: said, not run
     explorer.blur.value = False
     fourth = explorer.run()
-    direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, optimizer="adam", parameterization="fourier")
+    direct = du.invert(model_l, target, 10, 0.01, decay_to=0.0, update="adam", parameterization="fourier")
     torch.testing.assert_close(fourth["image"], direct.images[0])
 
 
@@ -310,6 +333,9 @@ def test_explorer_image_control_and_upload():
 
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     explorer = du.Explorer(target, resnet18_at, {"layer": ["conv1", "conv2"]}, step_size=0.1, steps=5, blur=False)
+    explorer.blur.value = True  # the notebook's target without its source: no sigmas to calibrate, said
+    assert explorer.run() is None and "image=" in explorer.readout.value
+    explorer.blur.value = False
     assert explorer.image.value == "the notebook's target" and "dalmatian" in explorer.image.options
     explorer.image.value = "astronaut"
     astronaut, _ = du.load_image("astronaut", 32)
@@ -488,13 +514,13 @@ def test_adam_takes_steps_of_the_step_size_in_pixel_units():
     model = du.truncate(du.load_resnet(18), "conv2")
     target = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     start = du.start_image(target.shape, 0)
-    one = du.invert(model, target, 1, [0.01, 0.001], optimizer="adam")
+    one = du.invert(model, target, 1, [0.01, 0.001], update="adam")
     moved = (one.images - start).abs().flatten(1).amax(1)  # Adam's first step is eps * sign(g)
     np.testing.assert_allclose(moved.numpy(), [0.01, 0.001], rtol=1e-3)
-    run = du.invert(model, target, 60, 0.01, optimizer="adam", decay_to=0.0, record_every=59)
+    run = du.invert(model, target, 60, 0.01, update="adam", decay_to=0.0, record_every=59)
     assert run.history["m_g"][-1, 0] < 0.5 * run.history["m_g"][0, 0]
-    with pytest.raises(ValueError, match="optimizer"):
-        du.invert(model, target, 1, 0.01, optimizer="newton")
+    with pytest.raises(ValueError, match="update"):
+        du.invert(model, target, 1, 0.01, update="newton")
 
 
 def test_bf16_autocast_runs_and_reports_full_precision_distances():
@@ -528,7 +554,7 @@ def test_search_invert_returns_its_best_full_length_run_as_the_result():
     torch.testing.assert_close(run.images, alone.images)
     resnet, image = du.load_resnet(18), torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     run, table = du.search_invert(du.truncate(resnet, "conv2"), image, [3.0, 0.3, 0.03], 20, decay_to=0.0)
-    r = du.visualize_layer(resnet, "conv2", image, 20, [3.0, 0.3, 0.03], blur=False, seed=0)
+    r = du.visualize_layer(resnet, "conv2", image, 20, [3.0, 0.3, 0.03], blur=None, seed=0)
     assert r["step_size"] == float(run.step_size[0]) and r["search"] == table and r["runs"] == len(table)
     torch.testing.assert_close(r["image"], run.images[0])
     assert r["m_g"] == pytest.approx(run.m_g[0], rel=1e-4) and r["seconds"] > 0
@@ -559,7 +585,7 @@ def test_a_grid_far_from_the_gradients_scale_is_moved_there_first():
     assert all(m / g == pytest.approx(moved[0] / grid[0]) for m, g in zip(moved, grid)) and max(moved) < 1e-6
     big_best, big_table = du.line_search(model, target, grid, steps=200, decay_to=0.0)
     assert big_best == pytest.approx(best * moved[0] / grid[0]) and len(big_table) == len(grid)
-    assert du.relocate_grid(model, target, grid, 200, optimizer="adam") == grid  # Adam's steps are pixels
+    assert du.relocate_grid(model, target, grid, 200, update="adam") == grid  # Adam's steps are pixels
 
 
 @pytest.mark.parametrize("kernel, padding, size", [(7, 3, 299), (7, 3, 48), (3, 1, 33), (3, 0, 20), (5, 2, 17)])
@@ -655,22 +681,22 @@ def test_iterations_to_reach_a_level():
 def test_non_unique_four_families():
     """du.non_unique_effects: log2(m_i / ||a' - a||) per start. Matched runs far from a (holds); as far as a' (no
     effect); nearer than a' (reverse: an invertible layer); missed runs never count as non-unique."""
-    spread = {"seeds": [0, 1, 2], "m_i per seed": [30.0, 32.0, 31.0], "m_g per seed": [0.2, 0.3, 0.25],
-              "||a - a'||": 5.0, "m_s": 1.0}
+    spread = du.Spread(seeds=[0, 1, 2], step_size=0.01, m_g=[0.2, 0.3, 0.25], m_i=[30.0, 32.0, 31.0],
+                       input_distances=[], embedding_distances=[], start_distances=[], shift_distance=5.0, m_s=1.0)
     assert du.non_unique(spread) and min(du.non_unique_effects(spread).values()) > 2.5
     verdict = lambda sp: du.replicate_verdict(du.non_unique_effects(sp), du.NON_UNIQUE_FLOOR)[0]  # noqa: E731
     assert verdict(spread) is True
-    flat = dict(spread, **{"m_i per seed": [5.2, 4.9, 6.0]})  # within noise of ||a' - a||
+    flat = dataclasses.replace(spread, m_i=[5.2, 4.9, 6.0])  # within noise of ||a' - a||
     assert not du.non_unique(flat) and verdict(flat) is False
-    reverse = dict(spread, **{"m_i per seed": [0.4, 0.5, 0.3]})  # the invertible case
+    reverse = dataclasses.replace(spread, m_i=[0.4, 0.5, 0.3])  # the invertible case
     assert verdict(reverse) is False and max(du.non_unique_effects(reverse).values()) < -du.NON_UNIQUE_FLOOR
-    assert verdict(dict(spread, **{"m_i per seed": [30.0, 4.0, 31.0]})) is None  # starts disagree
-    assert not du.non_unique(dict(spread, **{"m_g per seed": [0.2, 1.5, 0.25]}))  # one start missed
-    assert du.non_unique(dict(spread, **{"m_i per seed": [10.0, 10.0, 10.0]}))  # exactly twice: counted
+    assert verdict(dataclasses.replace(spread, m_i=[30.0, 4.0, 31.0])) is None  # starts disagree
+    assert not du.non_unique(dataclasses.replace(spread, m_g=[0.2, 1.5, 0.25]))  # one start missed
+    assert du.non_unique(dataclasses.replace(spread, m_i=[10.0, 10.0, 10.0]))  # exactly twice: counted
 
 
 def test_momentum_update_is_the_icnn_recipe():
-    """optimizer='momentum': v = 0.9 v + g / mean|g|, a <- a - eps v. An identity model with the target far above
+    """update='momentum': v = 0.9 v + g / mean|g|, a <- a - eps v. An identity model with the target far above
     the start has the L1 gradient -1 in every pixel (mean |g| = 1), so after k steps at a constant step size each
     pixel has moved by eps * sum_{i=1..k} (1 - 0.9^i) / (1 - 0.9); the gradient's own size does not matter."""
     eps_0, start = 0.01, -30.0
@@ -678,7 +704,7 @@ def test_momentum_update_is_the_icnn_recipe():
     a_0 = du.start_image(target.shape, 0, start, 1 / 20, torch.float64)
     for scale in (1.0, 1e6):
         for k in (1, 5, 12):
-            run = du.invert(torch.nn.Identity(), target, 40, eps_0, optimizer="momentum", start_mean=start,
+            run = du.invert(torch.nn.Identity(), target, 40, eps_0, update="momentum", start_mean=start,
                             loss_scale=scale, on_step=lambda done: done == k)
             i = np.arange(1, k + 1)
             want = eps_0 * ((1 - 0.9 ** i) / (1 - 0.9)).sum()
@@ -690,7 +716,7 @@ def test_momentum_update_is_the_icnn_recipe():
             return x * weights
 
     weights = torch.linspace(0.5, 4.0, 48, dtype=torch.float64).reshape(1, 3, 4, 4)
-    run = du.invert(Diagonal(), target, 40, eps_0, optimizer="momentum", start_mean=start,
+    run = du.invert(Diagonal(), target, 40, eps_0, update="momentum", start_mean=start,
                     on_step=lambda done: done == 1)
     moved = (run.images - a_0).double()
     torch.testing.assert_close(moved, eps_0 * weights / weights.mean(), rtol=1e-10, atol=1e-12)
@@ -730,9 +756,9 @@ def test_fourier_image_starts_exactly_at_the_start_image_and_stays_in_range():
 def test_fourier_and_momentum_runs_descend_batch_and_start_at_a0():
     model = du.truncate(du.load_resnet(18), "conv2")
     targets = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    for kw in (dict(optimizer="momentum"), dict(optimizer="adam", parameterization="fourier"),
-               dict(optimizer="sgd", parameterization="fourier")):
-        step = {"momentum": 0.004, "adam": 0.05, "sgd": 1.0}[kw["optimizer"]]
+    for kw in (dict(update="momentum"), dict(update="adam", parameterization="fourier"),
+               dict(update="sgd", parameterization="fourier")):
+        step = {"momentum": 0.004, "adam": 0.05, "sgd": 1.0}[kw["update"]]
         run = du.invert(model, targets, 30, [step, step / 2], seed=[1, 2], decay_to=0.0, record_every=29, **kw)
         pixel = du.invert(model, targets, 1, [step, step / 2], seed=[1, 2], record_every=1)
         np.testing.assert_allclose(run.history["m_i"][0], pixel.history["m_i"][0], rtol=1e-4)  # the same a_0
@@ -746,7 +772,7 @@ def test_fourier_and_momentum_runs_descend_batch_and_start_at_a0():
         if kw.get("parameterization") == "fourier":
             assert bool(((run.images > 0) & (run.images < 1)).all())
     with pytest.raises(ValueError, match="blur"):
-        du.invert(model, targets[:1], 1, 0.05, parameterization="fourier", blur=True)
+        du.invert(model, targets[:1], 1, 0.05, parameterization="fourier", blur=(1.0, 0.5))
     with pytest.raises(ValueError, match="parameterization"):
         du.invert(model, targets[:1], 1, 0.05, parameterization="wavelet")
     assert du.relocate_grid(model, targets[:1], [1.0, 0.1], 30, parameterization="fourier") == [1.0, 0.1]

@@ -193,25 +193,27 @@ def test_layer_run_key_holds_every_argument_of_the_run():
 
     model = du.make_mlp([48, 48], seed=0)
     target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
-    base = du.layer_run_config(model, "1", target, 20, [0.1, 0.01], blur=False)
+    base = du.layer_run_config(model, "1", target, 20, [0.1, 0.01], blur=None)
     params = set(inspect.signature(du.visualize_layer).parameters) - {"invert_kwargs"}
     assert set(base) == params, set(base) ^ params
-    changed = dict(layer="2", steps=21, step_sizes=[0.1], blur=True, decay_to=None, seed=1, shift_sigma=0.1,
+    changed = dict(layer="2", steps=21, step_sizes=[0.1], blur=(1.0, 0.5), decay_to=None, seed=1, shift_sigma=0.1,
                    normalize=True)
     assert set(changed) | {"model", "target"} == params
     for name, value in changed.items():
-        args = dict(layer="1", steps=20, step_sizes=[0.1, 0.01], blur=False) | {name: value}
+        args = dict(layer="1", steps=20, step_sizes=[0.1, 0.01], blur=None) | {name: value}
         other = du.layer_run_config(model, args.pop("layer"), target, args.pop("steps"), args.pop("step_sizes"),
                                     args.pop("blur"), **args)
         assert other != base and other[name] != base[name], name
-    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], False, blur_sigma=1.0)["blur_sigma"] == 1.0
-    assert du.layer_run_config(du.make_mlp([48, 48], seed=1), "1", target, 20, [0.1, 0.01], False) != base
+    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], None, clamp=True)["clamp"] is True
+    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], (1.0, 0.5)) != du.layer_run_config(
+        model, "1", target, 20, [0.1, 0.01], (1.0, 0.4))  # the sigmas themselves are in the key
+    assert du.layer_run_config(du.make_mlp([48, 48], seed=1), "1", target, 20, [0.1, 0.01], None) != base
     resnet = du.load_resnet(18)  # BatchNorm's 0-dim counters are part of the fingerprint too
     assert du.fingerprint(resnet) == du.fingerprint(du.load_resnet(18)) != du.fingerprint(du.load_resnet(18, seed=1))
-    assert du.layer_run_config(model, "1", target + 0.01, 20, [0.1, 0.01], False) != base
+    assert du.layer_run_config(model, "1", target + 0.01, 20, [0.1, 0.01], None) != base
     with torch.no_grad():
         model[1].bias.add_(1.0)  # weights changed in place: a new fingerprint
-    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], False) != base
+    assert du.layer_run_config(model, "1", target, 20, [0.1, 0.01], None) != base
 
 
 def test_layer_run_caches_and_separates_blur(results):
@@ -219,9 +221,9 @@ def test_layer_run_caches_and_separates_blur(results):
 
     model = du.make_mlp([48, 48], seed=0)
     target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
-    plain = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=False)
-    again = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=False)
-    blurred = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=True)
+    plain = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=None)
+    again = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=None)
+    blurred = du.layer_run("nb", "run", model, "1", target, 30, [0.1, 0.01], blur=(0.5, 0.3))
     assert again["seconds"] == plain["seconds"]  # loaded, not recomputed
     assert blurred["m_i"] != plain["m_i"]
     assert len(list((results / "nb" / "cache").glob("run-*.pt"))) == 2

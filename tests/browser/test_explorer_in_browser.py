@@ -239,7 +239,8 @@ def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
             step_size = 10 ** (round(math.log10(float(step_text)) / 0.05) * 0.05)
             target, _ = du.load_target("dalmatian", TINY["IMAGE_SIZE"], 0, "cpu")
             model = du.truncate(du.load_resnet(50, trained=False, seed=0), layer)
-            direct = du.invert(model, target, steps, step_size, blur=True, decay_to=0.0,
+            direct = du.invert(model, target, steps, step_size, decay_to=0.0,
+                               blur=du.blur_sigmas("dalmatian", TINY["IMAGE_SIZE"]),
                                record_every=max(1, steps // 100))
             want = {k: float(v[0]) for k, v in du.distances(model, target, direct.images).items()}
             for k in want:  # same arithmetic; the kernel and this process may split threads differently
@@ -275,7 +276,8 @@ def test_explorer_runs_in_jupyterlab_and_matches_invert(lab):
                                                       page.locator(".widget-html-content",
                                                                    has_text="m_g =").inner_text())}
             mine = du.read_image(png.getvalue(), TINY["IMAGE_SIZE"])
-            direct = du.invert(model, mine, steps, step_size, blur=True, decay_to=0.0,
+            direct = du.invert(model, mine, steps, step_size, decay_to=0.0,  # eq. (5) on its own 299-px copy
+                               blur=du.paper_blur_sigmas(mine, du.read_image(png.getvalue(), du.PAPER_SIZE)),
                                record_every=max(1, steps // 100))
             want = {k: float(v[0]) for k, v in du.distances(model, mine, direct.images).items()}
             for k in want:
