@@ -38,8 +38,8 @@ from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claim
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import (Spread, fingerprint, layer_run, layer_run_config, layer_runs, plenoptic_run,
-                                  run_line, seed_spread, spread_numbers)
+from depthrep.experiments import (Spread, fingerprint, layer_run, layer_run_config, layer_runs,
+                                  plenoptic_run, run_line, seed_spread, spread_numbers)
 from depthrep.explorer import Explorer, uploaded_files
 from depthrep.inversion import Inversion, invert, start_image
 from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYERS, Truncated, layer_names,

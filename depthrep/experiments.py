@@ -1,5 +1,6 @@
-"""What the notebooks repeat: one layer's cached visualization keyed by its own arguments, its summary line,
-and Fig. S1's measurement of non-uniqueness from several starts (judged by ``checks.non_unique``)."""
+"""What the notebooks repeat: one layer's cached visualization keyed by its own arguments (``layer_run``,
+``layer_runs``), plenoptic's (``plenoptic_run``), the summary line, and Fig. S1's
+measurement of non-uniqueness from several starts (``seed_spread``, judged by ``checks.non_unique``)."""
 from __future__ import annotations
 
 import hashlib

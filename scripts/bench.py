@@ -34,7 +34,6 @@ import os
 import platform
 import re
 import statistics
-import sys
 import threading
 import time
 from pathlib import Path
@@ -45,7 +44,6 @@ import torchvision
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 import depthrep_utils as du  # noqa: E402
 
 # The paper's code: 0.15 * L1 loss, blur sigma 2.4 -> 0.4 (the project's recipe, du.blur_sigmas, gives exactly these

@@ -54,7 +54,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # build/peers-venv sees .venv's packages by a path file, not its editable install
 import depthrep_utils as du  # noqa: E402
 
 EVERY = 5  # record m_g every this many steps

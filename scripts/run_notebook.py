@@ -41,7 +41,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 HEARTBEAT_S = float(os.environ.get("DEPTHREP_HEARTBEAT_S", 20))  # a status line at least this often
 # Paper profile on a 2-core CPU: never measured. The estimate comes from FLOP counts: notebook 05 alone
 # trains ResNet50 for 90 epochs on 10,000 images of 224 px, about 2e16 floating-point operations, which is

@@ -1,4 +1,4 @@
-"""Test set-up: import the module from the repository root, use the asset mirror, stay headless."""
+"""Test set-up: the scripts importable, the asset mirror, headless; fixtures shared by several test files."""
 import os
 import sys
 from pathlib import Path
@@ -6,11 +6,30 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # the scripts tests import (the package is installed)
 os.environ.setdefault("DEPTHREP_HEADLESS", "1")
 SHARED_DATA = ROOT.parent / "shared" / "data"
 if SHARED_DATA.is_dir():
     os.environ.setdefault("DEPTHREP_MIRROR", str(SHARED_DATA))
+
+
+@pytest.fixture
+def linear_model():
+    """A factory of bias-free linear maps R^n_in -> R^n_out in float64: ``linear_model(n_in, n_out, orthonormal)``,
+    with orthonormal columns when asked (n_out >= n_in), else PyTorch's default init."""
+    import torch
+
+    import depthrep_utils as du
+
+    def make(n_in: int, n_out: int, orthonormal: bool) -> torch.nn.Module:
+        model = du.make_mlp([n_in, n_out], bias=False).double()
+        if orthonormal:
+            generator = torch.Generator().manual_seed(1)
+            q, _ = torch.linalg.qr(torch.randn(n_out, n_in, dtype=torch.float64, generator=generator))
+            model[1].weight.copy_(q)
+        return model
+
+    return make
 
 
 @pytest.fixture

@@ -60,7 +60,6 @@ def test_step_flops_count_what_the_step_computes():
     again for the input gradient, and once more for a weight gradient when the weight requires one."""
     import torch
 
-    sys.path.insert(0, str(ROOT / "scripts"))
     from bench import step_flops
 
     layer = torch.nn.Linear(300, 200, bias=False)
@@ -69,3 +68,17 @@ def test_step_flops_count_what_the_step_computes():
     layer.requires_grad_(False)
     assert step_flops(layer, x) == 2 * 2 * 4 * 300 * 200  # frozen, as the project's graphs are
     assert layer.weight.grad is None
+
+
+def test_bench_peers_takes_the_median_of_its_repeats_and_reaches_only_when_most_did():
+
+    from bench_peers import median_rows
+
+    def row(seconds, to_reach):
+        return dict(case="x", seconds=seconds, seconds_per_step=seconds / 10, to_reach=to_reach, m_i=1.0)
+
+    (got,) = median_rows([[row(3.0, 1.0)], [row(1.0, None)], [row(2.0, 3.0)]])
+    assert got["seconds"] == 2.0 and got["seconds_per_step"] == 0.2 and got["to_reach"] == 2.0
+    assert got["seconds_each"] == [3.0, 1.0, 2.0] and got["repeats"] == 3
+    (once,) = median_rows([[row(3.0, 1.0)], [row(1.0, None)], [row(2.0, None)]])
+    assert once["to_reach"] is None  # one repeat of three reached m_g < m_s: not this row's time

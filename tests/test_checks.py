@@ -250,37 +250,6 @@ def test_spectral_slope_of_a_power_law_image():
     assert du.spectral_slope(torch.randn(3, n, n, generator=gen)) == pytest.approx(0.0, abs=0.3)
 
 
-def test_jacobian_rank_keeps_a_direction_at_1e_9_and_drops_one_at_1e_11():
-    q, _ = torch.linalg.qr(torch.randn(6, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
-    for small, rank in ((1e-9, 6), (1e-11, 5)):
-        layer = torch.nn.Linear(6, 6, bias=False).double()
-        with torch.no_grad():
-            layer.weight.copy_(q @ torch.diag(torch.tensor([1.0, 0.8, 0.5, 0.3, 0.1, small], dtype=torch.float64)) @ q.T)
-        assert du.jacobian_rank(torch.nn.Sequential(torch.nn.Flatten(0), layer), torch.rand(6)) == rank
-
-
-def test_seed_spread_pairs_distinct_seeds():
-    model = du.make_mlp([12, 24], seed=0)
-    target = torch.rand(1, 3, 2, 2, generator=torch.Generator().manual_seed(0))
-    sp = du.seed_spread(model, target, 5, 0.01, [0, 1, 2])
-    starts = [du.start_image(target.shape, s) for s in (0, 1, 2)]
-    expected = [float((starts[i] - starts[j]).norm()) for i, j in ((0, 1), (0, 2), (1, 2))]
-    assert sp.start_distances == pytest.approx(expected) and min(expected) > 0
-    assert len(sp.input_distances) == 3 and min(sp.input_distances) > 0
-    assert len(sp.m_g) == 3 and sp.step_size == 0.01 and sp.images.shape == (3, 3, 2, 2)
-    numbers = du.spread_numbers(sp)  # what a claim record shows
-    assert numbers["pairwise a_g distance"] == sp.input_distances and numbers["m_i per start"] == sp.m_i
-
-
-@pytest.mark.slow
-def test_noise_model_learns_its_labelled_images(results):
-    """Labels follow their images through each shuffled batch: a ResNet18 memorises 16 noise images (labels
-    paired with the wrong images would leave it near chance, 1/4)."""
-    _, log = du.train_on_noise(depth=18, n_images=16, size=16, n_classes=4, epochs=30, batch=8, lr=1e-3, seed=0,
-                               progress=False)
-    assert log["train_accuracy"] >= 0.9
-
-
 def _linear_spread(n_out: int, orthonormal: bool) -> du.Spread:
     """Fig. S1's measurement (``seed_spread``, three starts) on a bias-free linear map of a 3x6x6 image, float64."""
     model = du.make_mlp([108, n_out], bias=False).double()
@@ -476,3 +445,38 @@ def test_matched_window_four_families(results):
         "inconclusive"
     with pytest.raises(ValueError, match="log grid"):
         du.matched_window([1.0, 2.0, 5.0], [0.5, 0.5, 0.5], 1.0)
+
+
+def test_depth_rank_correlation_is_exact_at_its_thresholds():
+    assert du.depth_rank_correlation([1, 2, 3, 4, 5]) == 1.0
+    assert du.depth_rank_correlation([5, 4, 3, 2, 1]) == -1.0
+    swapped = [0.07, 26.9, 38.0, 52.0, 51.6]  # one adjacent swap among five (GoogLeNet's m_i by depth)
+    assert du.depth_rank_correlation(swapped) == 0.9 and du.depth_rank_correlation(swapped) >= 0.9
+    assert du.depth_rank_correlation([1, 3, 2, 5, 4]) < 0.9  # two swaps
+    with pytest.raises(ValueError, match="at least 2"):
+        du.depth_rank_correlation([1.0])
+
+
+
+def test_iterations_to_reach_a_level():
+    steps, values = [0, 10, 20, 30], [5.0, 3.0, 1.0, 0.5]
+    assert du.iterations_to_reach(steps, values, 3.0) == 10 and du.iterations_to_reach(steps, values, 0.9) == 30
+    assert du.iterations_to_reach(steps, values, 0.1) is None
+
+
+
+def test_non_unique_four_families():
+    """du.non_unique_effects: log2(m_i / ||a' - a||) per start. Matched runs far from a (holds); as far as a' (no
+    effect); nearer than a' (reverse: an invertible layer); missed runs never count as non-unique."""
+    spread = du.Spread(seeds=[0, 1, 2], step_size=0.01, m_g=[0.2, 0.3, 0.25], m_i=[30.0, 32.0, 31.0],
+                       input_distances=[], embedding_distances=[], start_distances=[], shift_distance=5.0, m_s=1.0)
+    assert du.non_unique(spread) and min(du.non_unique_effects(spread).values()) > 2.5
+    verdict = lambda sp: du.replicate_verdict(du.non_unique_effects(sp), du.NON_UNIQUE_FLOOR)[0]  # noqa: E731
+    assert verdict(spread) is True
+    flat = dataclasses.replace(spread, m_i=[5.2, 4.9, 6.0])  # within noise of ||a' - a||
+    assert not du.non_unique(flat) and verdict(flat) is False
+    reverse = dataclasses.replace(spread, m_i=[0.4, 0.5, 0.3])  # the invertible case
+    assert verdict(reverse) is False and max(du.non_unique_effects(reverse).values()) < -du.NON_UNIQUE_FLOOR
+    assert verdict(dataclasses.replace(spread, m_i=[30.0, 4.0, 31.0])) is None  # starts disagree
+    assert not du.non_unique(dataclasses.replace(spread, m_g=[0.2, 1.5, 0.25]))  # one start missed
+    assert du.non_unique(dataclasses.replace(spread, m_i=[10.0, 10.0, 10.0]))  # exactly twice: counted

@@ -30,7 +30,6 @@ def test_colab_cell_installs_from_the_address_in_citation_cff(monkeypatch):
     import sys
     import types
 
-    sys.path.insert(0, str(NOTEBOOKS.parent / "scripts"))
     import update_docs
 
     address = update_docs.repository_url()

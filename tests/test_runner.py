@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 import run_notebook as runner  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "resumable.py"
@@ -154,7 +153,6 @@ def test_make_reproduce_runs_every_notebook_once_two_at_a_time_longest_first(tmp
     names = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.py"))
     assert sorted(Path(r).name for r in runs) == names  # each notebook once, none forgotten
     # the two longest at the cpu profile (its record, docs/cpu/runs.json) start first
-    sys.path.insert(0, str(ROOT / "scripts"))
     from update_docs import _latest_runs
 
     seconds = {n[:2]: r["seconds"] for n, r in _latest_runs(ROOT / "docs" / "cpu" / "runs.json", "cpu").items()}
