@@ -279,6 +279,10 @@ def start_distance(run):
     return float(run["history"]["m_i"][0])  # ||a_0 - a||
 
 
+# %% [markdown]
+# #### Fig. 10: ImageNet training sharpens early layers
+
+# %%
 stand_in = (" (EfficientNet-Lite0 stand-in: ResNet weights unavailable offline)"
             if IMAGENET_MISSING else "")
 EARLY, MID = ["conv1", "conv2"], ["conv3", "conv4"]
@@ -298,6 +302,10 @@ for blur, found in ((True, fig10), (False, plain)):
                         "closer; at least 5% counted)",
                  runs=compared(["ImageNet", TWIN], EARLY, found),
                  decisive=compared(["ImageNet"], EARLY, found))
+# %% [markdown]
+# #### Fig. 10: the noise-trained model's images are less clear and noise-like
+
+# %%
 # Within one architecture: the noise-trained ResNet against the same ResNet untrained (and against
 # the ImageNet ResNet when its weights are here; the stand-in is another architecture).
 rivals = ["untrained"] + ([] if IMAGENET_MISSING else ["ImageNet"])
@@ -338,6 +346,10 @@ claims.check("fig10_noise_model_noise_like",
                     "0.02 counted)",
              runs=compared(["noise-trained"] + rivals, MID, plain),
              decisive=compared(rivals, MID, plain))
+# %% [markdown]
+# #### Sec. 5: the noise-trained model does not noticeably sharpen early layers
+
+# %%
 # Sec. 5: the noise-trained model "does not noticeably sharpen the input representation in early
 # layers": its conv1/conv2 eq. (5) images (Fig. 10's) against the same ResNet untrained; a
 # sharpening of m_i by 5% or more counts as noticeable (the seed spread of one layer's m_i: 2-4%).
@@ -356,6 +368,10 @@ claims.check("sec5_noise_model_not_sharper",
              effect="0.05 minus the larger sharpening at conv1, conv2, 1 - m_i noise-trained / "
                     "m_i untrained (> 0: no noticeable sharpening; at least 0.01 counted)",
              runs=compared(["noise-trained", "untrained"], EARLY, fig10))
+# %% [markdown]
+# #### Fig. S4: blur stalls the noise-trained model, not every model
+
+# %%
 # Fig. S4: blur stalls the noise-trained model, not every model: the layers where its blurred run
 # misses m_s while the controls' blurred runs (the other models, eq. 5) match theirs.
 controls = [k for k in KINDS if k != "noise-trained"]
