@@ -4,7 +4,7 @@ Where each thing is computed, one file per concern:
 
     depthrep/device.py     device choice, seeds, progress (bars interactively, log lines under make)
     depthrep/assets.py     the paper's images: verified downloads with a mirror, any image file to RGB
-    depthrep/models.py     ResNets, EfficientNet-Lite0 (offline weights), GoogLeNet / ViT / Mixer, MLPs
+    depthrep/models.py     ResNets, EfficientNet-Lite0 (offline weights), GoogLeNet / ViT / Mixer by name, MLPs
     depthrep/layers.py     layer names (conv1..conv5, node names) and O_l, a model truncated at a layer
     depthrep/speed.py      CPU speed code: BatchNorm folded, the polyphase stem, the allocator setting
     depthrep/inversion.py  representation visualization: eqs. (3)-(5), batched, from the start image a_0
@@ -17,7 +17,7 @@ Where each thing is computed, one file per concern:
     depthrep/checks.py     the judging: each claim's effect, its floor, below scale and no signal
     depthrep/claims.py     the claims record (results/claims.json, claims.md) and the verdict rule
     depthrep/explorer.py   the interactive explorer widget
-    depthrep/experiments.py  what notebooks repeat: one layer's cached run keyed by its arguments
+    depthrep/experiments.py  what notebooks repeat: a layer's or an MLP's cached run keyed by its arguments
     depthrep/mlp.py        MLP linear algebra: exact inverse, Jacobian rank (section 4)
     depthrep/noise.py      training on noise with checkpoints and resume (section 5)
     depthrep/peers.py      a peer's procedure through its own API: plenoptic's Metamer (notebook 07)
@@ -38,7 +38,7 @@ from depthrep.claims import (CLAIM_STATUSES, MIN_REPLICATES, VERDICT_RULE, Claim
                              claims_table, matched, record_claim, render_claims, replicate_verdict, saturation,
                              unmatched_runs)
 from depthrep.device import get_device, is_interactive, seed_everything, setup_notebook, synchronize
-from depthrep.experiments import (Spread, fingerprint, layer_run, layer_run_config, layer_runs,
+from depthrep.experiments import (Spread, fingerprint, layer_run, layer_run_config, layer_runs, mlp_run,
                                   plenoptic_run, run_line, seed_spread, spread_numbers)
 from depthrep.explorer import Explorer, uploaded_files
 from depthrep.inversion import Inversion, invert, start_image
@@ -47,8 +47,8 @@ from depthrep.layers import (EFFICIENTNET_LAYERS, GOOGLENET_LAYERS, RESNET_LAYER
 from depthrep.metrics import (PAPER_CODE_SHIFT_SIGMA, SHIFTS, colour_matched_distance, distances, embedding_distance, input_distance,
                               kernel_concentration, shifted_input, spectral_slope, white_noise_sigma)
 from depthrep.mlp import collapse_linear, exact_inverse, jacobian, jacobian_rank, linear_layers, null_space_floor
-from depthrep.models import (BEYOND_CNN, RESNET_DEPTHS, NoSkip, WeightsUnavailableError, freeze, imagenet_normalize,
-                             gabor_bank, kaiming_init, load_beyond_cnn, load_efficientnet_lite0, load_resnet,
+from depthrep.models import (BEYOND_CNN, MODELS, RESNET_DEPTHS, NoSkip, WeightsUnavailableError, freeze, imagenet_normalize,
+                             gabor_bank, kaiming_init, load_beyond_cnn, load_efficientnet_lite0, load_model, load_resnet,
                              load_trained, make_mlp, trained_weights_cached, with_gabor_conv1, without_skips)
 from depthrep.noise import noise_images, noise_labels, recalibrate_batchnorm, train_on_noise
 from depthrep.peers import plenoptic_layer, plenoptic_metamer, plenoptic_version, quiet_plenoptic

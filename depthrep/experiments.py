@@ -1,5 +1,5 @@
 """What the notebooks repeat: one layer's cached visualization keyed by its own arguments (``layer_run``,
-``layer_runs``), plenoptic's (``plenoptic_run``), the summary line, and Fig. S1's
+``layer_runs``), plenoptic's (``plenoptic_run``), an MLP's (``mlp_run``), the summary line, and Fig. S1's
 measurement of non-uniqueness from several starts (``seed_spread``, judged by ``checks.non_unique``)."""
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import torch
 from torch import nn
 
 from depthrep.inversion import invert, start_image
-from depthrep.search import grid_around, visualize_layer
 from depthrep.metrics import distances, input_distance, shifted_input
+from depthrep.mlp import collapse_linear, jacobian_rank
+from depthrep.models import make_mlp
+from depthrep.search import grid_around, search_invert, visualize_layer
 from depthrep.peers import plenoptic_layer, plenoptic_version
 from depthrep.results import cached, safe_type
 
@@ -94,6 +96,35 @@ def plenoptic_run(notebook: str, name: str, model: nn.Module, layer: str, target
                   target=fingerprint(target), steps=steps, step_sizes=[float(v) for v in step_sizes], seed=seed)
     return cached(notebook, name, config,
                   lambda: plenoptic_layer(model, layer, target, steps, list(step_sizes), seed=seed))
+
+
+def mlp_run(notebook: str, name: str, widths: Sequence[int], target: torch.Tensor, steps: int,
+            step_sizes: Sequence[float], activation: type[nn.Module] | None = None, seed: int = 0,
+            decay_to: float | None = 0.0, record_every: int | None = None, sigma: float = 1 / 20,
+            double: bool = False, rank: bool = False) -> dict:
+    """Eq. (4) on section 4's MLP n -> ``widths`` (``make_mlp``: weights from ``seed``, ``activation`` after each
+    layer): the best run of a line search whose runs are all ``steps`` long, with its step size, image, m_g, m_s
+    (shift ``sigma``), m_i and history (every ``record_every`` steps; None: the end only), cached like
+    ``layer_run``. The step size falls linearly to ``decay_to`` x its start (None: constant). A linear MLP runs as
+    the one affine map it composes (``collapse_linear``: the same function and input gradient at one layer's
+    cost). ``double``: model, target and run in float64. ``rank``: adds the Jacobian's rank at the target."""
+    def compute():
+        dtype = torch.float64 if double else torch.float32
+        model = make_mlp([target.numel()] + [int(w) for w in widths], activation=activation,
+                         seed=seed).to(target.device, dtype)
+        a = target.to(dtype)
+        run, _ = search_invert(collapse_linear(model) if activation is None else model, a, list(step_sizes), steps,
+                               decay_to=decay_to, seed=seed, record_every=record_every or steps)
+        d = distances(model, a, run.images.to(a.device), sigma=sigma, seed=seed)
+        out = dict(widths=[int(w) for w in widths], step_size=float(run.step_size[0]), image=run.images[0],
+                   steps=run.steps, history={k: v[:, 0] for k, v in run.history.items()},
+                   **{k: float(v[0]) for k, v in d.items()})
+        return dict(out, rank=jacobian_rank(model, a)) if rank else out
+
+    config = dict(widths=[int(w) for w in widths], activation=activation.__name__ if activation else "linear",
+                  target=fingerprint(target), steps=steps, step_sizes=[float(v) for v in step_sizes], seed=seed,
+                  decay_to=decay_to, record_every=record_every, sigma=sigma, double=double, rank=rank)
+    return cached(notebook, name, config, compute)
 
 
 def run_line(r: dict) -> str:

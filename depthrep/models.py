@@ -232,6 +232,23 @@ def load_beyond_cnn(arch: str, trained: bool = False, seed: int = 0, size: int =
         ) from err
 
 
+MODELS = ("ResNet50", "EfficientNet-Lite0") + BEYOND_CNN
+
+
+def load_model(arch: str, trained: bool = False, seed: int = 0, size: int = 224, small: bool = False,
+               init: str = "library") -> nn.Module:
+    """One model of the notebooks by name (``MODELS``): ResNet50 (``load_resnet``), EfficientNet-Lite0
+    (``load_efficientnet_lite0``) or a model of notebook 06 (``load_beyond_cnn`` with ``size``, ``small`` and
+    ``init``); untrained weights drawn with ``seed``."""
+    if arch == "ResNet50":
+        return load_resnet(50, trained, seed=seed)
+    if arch == "EfficientNet-Lite0":
+        return load_efficientnet_lite0(trained, seed=seed)
+    if arch not in BEYOND_CNN:
+        raise ValueError(f"arch must be one of {MODELS}, got {arch!r}.")
+    return load_beyond_cnn(arch, trained, seed=seed, size=size, small=small, init=init)
+
+
 def trained_weights_cached(depth: int = 50) -> bool:
     """True when ResNet{depth} ImageNet weights are already in torch's hub cache (no network needed)."""
     import torchvision

@@ -34,8 +34,9 @@ def search_invert(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[f
     """
     table: dict[float, float] = {}
     best_run: list[Inversion] = []
-    if relocate:
-        step_sizes = relocate_grid(model, target, step_sizes, steps, **invert_kwargs)
+    if relocate:  # the arguments of invert that set the first gradient and the meaning of a step size
+        step_sizes = relocate_grid(model, target, step_sizes, steps,
+                                   **{k: v for k, v in invert_kwargs.items() if k in RELOCATE_ARGS})
 
     def score(values: Sequence[float]) -> None:
         values = [float(v) for v in values if float(v) not in table]
@@ -78,10 +79,12 @@ def grid_around(step_size: float, ratio: float = 4.0) -> list[float]:
 SEARCH_TRAVEL = 20.0  # steps x eps x RMS of the first gradient at the best step sizes (their typical value)
 
 
+RELOCATE_ARGS = ("seed", "loss_scale", "start_mean", "start_std", "update", "parameterization")
+
+
 def relocate_grid(model: nn.Module, target: torch.Tensor, step_sizes: Sequence[float], steps: int,
                   seed: int | Sequence[int] = 0, loss_scale: float = 1.0, start_mean: float = 0.7,
-                  start_std: float = 1 / 20, update: str = "sgd", parameterization: str = "pixel",
-                  **_: Any) -> list[float]:
+                  start_std: float = 1 / 20, update: str = "sgd", parameterization: str = "pixel") -> list[float]:
     """The search grid, moved by whole powers of its own ratio when the first gradient says that the right
     scale lies far outside it: a guess ``SEARCH_TRAVEL / (steps x RMS of the first gradient)`` (for the paper's
     untrained ResNet50 it lies some tens of times below the best step size, which SEARCH_TRAVEL absorbs) more

@@ -623,11 +623,8 @@ if PROFILE == "quick":
 # %%
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
-    LOADERS = {"ResNet50": lambda trained: du.load_resnet(50, trained, seed=SEED),
-               "EfficientNet-Lite0": lambda trained: du.load_efficientnet_lite0(trained, seed=SEED)}
-
     def build(model, weights, layer):
-        net = LOADERS[model](weights == "ImageNet").to(DEVICE)
+        net = du.load_model(model, weights == "ImageNet", SEED).to(DEVICE)
         model_l = du.truncate(net, layer, normalize=model == "EfficientNet-Lite0")
         return model_l, f"{model}, {weights}, {layer}"
 
@@ -635,7 +632,8 @@ if du.is_interactive():
         per_layer = results.get((v["model"], v["weights"] == "ImageNet", v["blur"]), {})
         return per_layer.get(v["layer"], {}).get("step_size")
 
-    controls = {"model": list(LOADERS), "weights": ["untrained", "ImageNet"], "layer": LAYERS}
+    controls = {"model": ["ResNet50", "EfficientNet-Lite0"], "weights": ["untrained", "ImageNet"],
+                "layer": LAYERS}
     explorer = du.Explorer(target, build, controls, steps=STEPS, chosen=chosen, blur=True,
                            image=IMAGE)
     display(explorer.widget)

@@ -91,23 +91,12 @@ def mlp(widths: list, seed: int = SEED):
 
 def run_mlp(name: str, widths: list, steps: int, record_every: int = 20,
             seed: int = SEED, decay_to: float | None = 0.0, double: bool = False) -> dict:
-    """eq. (4) for ``steps`` on an MLP with these layer widths (weights and start image from
-    ``seed``): the best run of a line search whose runs are all ``steps`` long (cached); the step
-    size falls linearly to ``decay_to`` x its start (None: constant). The linear layers run as the
-    one affine map they compose (du.collapse_linear): the same function and input gradient, one
-    layer's cost. ``double``: model, target and run in float64 (section 4's precision remark)."""
-    def compute():
-        model = mlp(widths, seed).to(torch.float64 if double else torch.float32)
-        a = target.to(torch.float64 if double else torch.float32)
-        run, _ = du.search_invert(du.collapse_linear(model), a, SEARCH_STEP_SIZES, steps,
-                                  decay_to=decay_to, seed=seed, record_every=record_every)
-        d = du.distances(model, a, run.images.to(DEVICE), sigma=SHIFT_SIGMA, seed=seed)
-        return dict(widths=widths, step_size=float(run.step_size[0]), image=run.images[0],
-                    steps=run.steps, m_g=float(d["m_g"][0]), m_s=float(d["m_s"][0]),
-                    m_i=float(d["m_i"][0]), history={k: v[:, 0] for k, v in run.history.items()})
-    config = dict(widths=widths, steps=steps, n=N, step_sizes=SEARCH_STEP_SIZES,
-                  seed=seed, image=source, every=record_every, decay_to=decay_to, double=double)
-    return du.cached(NB, name + ("" if seed == SEED else f"-seed{seed}"), config, compute)
+    """Eq. (4) for ``steps`` on the linear MLP n -> ``widths`` (weights, start from ``seed``): the
+    best full-length run of the line search (du.mlp_run, cached); the step size falls linearly to
+    ``decay_to`` x its start (None: constant). ``double``: section 4's float64 remark."""
+    return du.mlp_run(NB, name + ("" if seed == SEED else f"-seed{seed}"), widths, target, steps,
+                      SEARCH_STEP_SIZES, seed=seed, decay_to=decay_to, record_every=record_every,
+                      sigma=SHIFT_SIGMA, double=double)
 
 
 SEEDS_ALL = list(dict.fromkeys([SEED] + MLP_SEEDS))  # the figures show SEED's models

@@ -104,22 +104,11 @@ ACTIVATIONS = {"linear": None, "ReLU": torch.nn.ReLU, "GELU": torch.nn.GELU,
 
 
 def mlp_run(widths: list, activation: str, seed: int = SEED) -> dict:
-    """Eq. (4) on the MLP n -> widths with ``activation`` after each layer, the best full-length run
-    of the line search (cached): its distances, step size, image and Jacobian rank at the target."""
-    def compute():
-        model = du.make_mlp([N] + widths, activation=ACTIVATIONS[activation], seed=seed).to(DEVICE)
-        # a linear MLP is inverted through the one affine map it computes (same function and
-        # input gradient, one layer's cost: du.collapse_linear); the others as they are
-        inverted = du.collapse_linear(model) if activation == "linear" else model
-        run, _ = du.search_invert(inverted, target, SEARCH_STEP_SIZES, STEPS, decay_to=0.0,
-                                  seed=seed, record_every=STEPS)
-        d = du.distances(model, target, run.images.to(DEVICE), seed=seed)
-        return dict(widths=widths, step_size=float(run.step_size[0]), image=run.images[0],
-                    rank=du.jacobian_rank(model, target), **{k: float(v[0]) for k, v in d.items()})
-
-    config = dict(widths=widths, activation=activation, n=N, steps=STEPS,
-                  step_sizes=SEARCH_STEP_SIZES, seed=seed, image=source)
-    return du.cached(NB, f"{activation}-{'-'.join(map(str, widths))}-seed{seed}", config, compute)
+    """Eq. (4) on the MLP n -> widths with ``activation`` after each layer: the best full-length run
+    of the line search (du.mlp_run, cached), with its Jacobian rank at the target."""
+    return du.mlp_run(NB, f"{activation}-{'-'.join(map(str, widths))}-seed{seed}", widths, target,
+                      STEPS, SEARCH_STEP_SIZES, activation=ACTIVATIONS[activation], seed=seed,
+                      rank=True)
 
 
 results = {}

@@ -88,13 +88,8 @@ def label(arch, trained):
 
 def load(arch: str, trained: bool, seed: int = SEED):
     """The model of one row (its weights drawn with ``seed`` when untrained), on the device."""
-    if arch == "ResNet50":
-        return du.load_resnet(50, trained, seed=seed).to(DEVICE)
-    if arch == "EfficientNet-Lite0":
-        return du.load_efficientnet_lite0(trained, seed=seed).to(DEVICE)
     init = GOOGLENET_INIT if arch == "GoogLeNet" and not trained else "library"
-    return du.load_beyond_cnn(arch, trained, seed=seed, size=IMAGE_SIZE, small=SMALL,
-                              init=init).to(DEVICE)
+    return du.load_model(arch, trained, seed, size=IMAGE_SIZE, small=SMALL, init=init).to(DEVICE)
 
 
 def visualize(arch: str, trained: bool, seed: int = SEED, depths: list = DEPTHS,

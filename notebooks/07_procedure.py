@@ -95,12 +95,6 @@ GRIDS = {  # centred where the quick profile's searches ended (first release of 
 DEPTHS = ["stem", "1/4", "2/4", "3/4", "4/4"]  # relative depth, as in notebook 06
 
 
-def load(arch: str, seed: int):
-    if arch == "ResNet50":
-        return du.load_resnet(50, trained=False, seed=seed).to(DEVICE)
-    return du.load_beyond_cnn(arch, False, seed=seed, size=IMAGE_SIZE, small=SMALL).to(DEVICE)
-
-
 def replicates() -> list:
     """(label, model seed, image name): the seeds on the target, then the photographs."""
     return ([(f"{IMAGE} seed {s}", s, IMAGE) for s in SEEDS]
@@ -114,7 +108,7 @@ def replicates() -> list:
 results = {}  # (arch, replicate, procedure) -> {depth: run}
 for arch in ARCHS:
     for rep, seed, image in replicates():
-        model = load(arch, seed)
+        model = du.load_model(arch, seed=seed, size=IMAGE_SIZE, small=SMALL).to(DEVICE)
         a = target if image == IMAGE else du.load_target(image, IMAGE_SIZE, seed, DEVICE)[0]
         for procedure in PROCEDURES:
             out = results[(arch, rep, procedure)] = {}
@@ -312,7 +306,7 @@ claims.check(
 # NBVAL_IGNORE_OUTPUT
 if du.is_interactive():
     def build(model, depth):
-        net = load(model, SEEDS[0])
+        net = du.load_model(model, seed=SEEDS[0], size=IMAGE_SIZE, small=SMALL).to(DEVICE)
         layer = du.relative_layers(net)[DEPTHS.index(depth)]
         return du.truncate(net, layer), f"{model}, untrained, depth {depth} ({layer})"
 

@@ -1,8 +1,8 @@
-"""Images (downloads, mirror, formats), models and weights, and the errors bad input gets."""
+"""Images (downloads, mirror, formats) and the errors bad input gets, seeds and the device (depthrep/assets.py,
+depthrep/device.py)."""
 import functools
 import hashlib
 import http.server
-import socket
 import threading
 
 import numpy as np
@@ -164,91 +164,6 @@ def test_bad_tensors_and_sizes_get_clear_errors(tmp_path):
         du.read_image(path, 2)
     with pytest.raises(ValueError, match="size must be"):
         du.read_image(path, 64.5)
-
-
-def test_unknown_layer_lists_valid_names():
-    model = du.load_resnet(18)
-    with pytest.raises(ValueError) as err:
-        du.truncate(model, "conv6")
-    message = str(err.value)
-    assert "conv6" in message and "conv5" in message and "layer3.1.relu_1" in message
-
-
-def test_untrained_models_are_seeded_frozen_and_in_eval_mode():
-    a, b, c = du.load_resnet(18, seed=1), du.load_resnet(18, seed=1), du.load_resnet(18, seed=2)
-    assert torch.equal(a.conv1.weight, b.conv1.weight) and not torch.equal(a.conv1.weight, c.conv1.weight)
-    for model in (a, du.load_efficientnet_lite0(trained=False), du.make_mlp([12, 20, 30])):
-        assert not model.training and not any(p.requires_grad for p in model.parameters())
-
-
-def test_mlp_widths_bias_activation():
-    mlp = du.make_mlp([12, 20, 7], activation=torch.nn.ReLU)
-    assert mlp(torch.rand(4, 3, 2, 2)).shape == (4, 7) and (mlp(torch.rand(4, 3, 2, 2)) >= 0).all()
-    assert [m.out_features for m in mlp if isinstance(m, torch.nn.Linear)] == [20, 7]
-    assert all(m.bias is not None for m in mlp if isinstance(m, torch.nn.Linear))
-    with pytest.raises(ValueError, match="widths"):
-        du.make_mlp([12])
-
-
-def test_prefilled_torchvision_cache_loads_without_network(tmp_path, monkeypatch):
-    """torchvision's own weights API reads a cached checkpoint; no download is attempted."""
-    import torchvision
-
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    weights = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
-    checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
-    checkpoints.mkdir(parents=True)
-    reference = du.load_resnet(18, seed=123)
-    torch.save(reference.state_dict(), checkpoints / weights.url.rsplit("/", 1)[1])
-    assert du.trained_weights_cached(18)
-    loaded = du.load_resnet(18, trained=True)
-    assert torch.equal(loaded.fc.weight, reference.fc.weight)
-    assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
-
-
-def _internet() -> bool:
-    try:
-        socket.create_connection(("download.pytorch.org", 443), timeout=3).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(_internet(), reason="this machine can download the weights")
-def test_missing_weights_offline_raise_a_specific_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    assert not du.trained_weights_cached(50)
-    with pytest.raises(du.WeightsUnavailableError, match="copy https://download.pytorch.org"):
-        du.load_resnet(50, trained=True)
-
-
-def test_load_trained_gives_the_model_or_the_stand_in_with_the_reason(capsys):
-    """The notebooks' one call for a trained model: the model itself when it loads; otherwise the stand-in (or
-    None) with the error's first line as the reason, and one printed line saying what happens instead."""
-    model = du.make_mlp([4, 4])
-    assert du.load_trained(lambda: model, "X") == (model, "")
-
-    def offline():
-        raise du.WeightsUnavailableError("ImageNet weights for X are not available: no network.\nCopy them.")
-
-    stand_in = du.make_mlp([4, 2])
-    got, why = du.load_trained(offline, "ImageNet X", stand_in=lambda: stand_in, stand_in_name="Y")
-    assert got is stand_in and why == "ImageNet weights for X are not available: no network."
-    assert "ImageNet X weights are NOT available here" in capsys.readouterr().out
-    assert du.load_trained(offline, "ImageNet X") == (None, why)
-    assert "NOT MEASURED" in capsys.readouterr().out
-
-
-@needs_mirror
-def test_efficientnet_lite0_classifies_the_dalmatian():
-    import torchvision
-
-    x, source = du.load_image("dalmatian", 224)
-    assert source == "dalmatian"
-    model = du.load_efficientnet_lite0(trained=True)
-    probs = model(du.imagenet_normalize(x)).softmax(1)[0]
-    categories = torchvision.models.ResNet50_Weights.IMAGENET1K_V1.meta["categories"]
-    assert categories[int(probs.argmax())] == "dalmatian" and probs.max() > 0.5
 
 
 def test_device_and_seeds():

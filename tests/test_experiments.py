@@ -64,3 +64,22 @@ def test_layer_run_caches_and_separates_blur(results):
     assert blurred["m_i"] != plain["m_i"]
     assert len(list((results / "nb" / "cache").glob("run-*.pt"))) == 2
     assert "m_g=" in du.run_line(plain) and f"{plain['runs']} runs" in du.run_line(plain)
+
+
+def test_mlp_run_records_its_best_run_its_rank_and_caches(results):
+    """Section 4's MLP run: the record's step size is the line search's best, its distances are those of its own
+    image on the uncollapsed MLP, the rank is the Jacobian's at the target, float64 when asked, loaded the second
+    time; an activation makes another model and another record."""
+    target = torch.rand(1, 3, 2, 2, generator=torch.Generator().manual_seed(0))  # n = 12
+    r = du.mlp_run("nb", "lin", [6], target, 40, [0.1, 0.01], seed=0, rank=True)
+    model = du.make_mlp([12, 6], seed=0)
+    d = du.distances(model, target, r["image"][None], seed=0)
+    assert r["m_g"] == pytest.approx(float(d["m_g"][0])) and r["m_i"] == pytest.approx(float(d["m_i"][0]))
+    assert r["rank"] == 6 and r["widths"] == [6]
+    _, table = du.search_invert(du.collapse_linear(model), target, [0.1, 0.01], 40, decay_to=0.0, seed=0)
+    assert r["step_size"] == pytest.approx(min(table, key=table.get))
+    assert du.mlp_run("nb", "lin", [6], target, 40, [0.1, 0.01], seed=0, rank=True)["image"].equal(r["image"])
+    assert len(list((results / "nb" / "cache").glob("lin-*.pt"))) == 1
+    relu = du.mlp_run("nb", "relu", [24], target, 40, [0.1, 0.01], activation=torch.nn.ReLU, seed=0, rank=True)
+    assert relu["rank"] < 12 or relu["m_i"] != r["m_i"]
+    assert du.mlp_run("nb", "f64", [6], target, 20, [0.1], seed=0, double=True)["image"].dtype == torch.float64

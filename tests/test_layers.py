@@ -92,3 +92,11 @@ def test_truncate_works_on_a_model_another_tool_has_hooked():
     mlp[1].register_forward_hook(lambda mod, inputs, out: kept.append(out))
     mlp(torch.rand(1, 3, 2, 2, requires_grad=True))
     assert du.jacobian(mlp, torch.rand(1, 3, 2, 2)).shape == (12, 12)
+
+
+def test_unknown_layer_lists_valid_names():
+    model = du.load_resnet(18)
+    with pytest.raises(ValueError) as err:
+        du.truncate(model, "conv6")
+    message = str(err.value)
+    assert "conv6" in message and "conv5" in message and "layer3.1.relu_1" in message

@@ -83,3 +83,17 @@ def test_a_grid_far_from_the_gradients_scale_is_moved_there_first(linear_model):
     big_best, big_table = du.line_search(model, target, grid, steps=200, decay_to=0.0)
     assert big_best == pytest.approx(best * moved[0] / grid[0]) and len(big_table) == len(grid)
     assert du.relocate_grid(model, target, grid, 200, update="adam") == grid  # Adam's steps are pixels
+
+
+def test_relocation_takes_by_name_what_it_reads_of_invert():
+    """The search hands the relocation exactly the arguments of invert that it reads (named in RELOCATE_ARGS),
+    nothing swallowed: an argument relocate_grid gains must be named there and be one of invert's."""
+    import inspect
+
+    from depthrep.search import RELOCATE_ARGS
+
+    relocate = list(inspect.signature(du.relocate_grid).parameters)[4:]
+    assert sorted(relocate) == sorted(RELOCATE_ARGS)
+    assert set(RELOCATE_ARGS) <= set(inspect.signature(du.invert).parameters)
+    with pytest.raises(TypeError):
+        du.relocate_grid(du.make_mlp([12, 6]), torch.rand(1, 3, 2, 2), [0.1, 0.01], 10, blur=(1.0, 0.5))
