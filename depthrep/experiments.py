@@ -108,20 +108,21 @@ def mlp_run(notebook: str, name: str, widths: Sequence[int], target: torch.Tenso
     ``layer_run``. The step size falls linearly to ``decay_to`` x its start (None: constant). A linear MLP runs as
     the one affine map it composes (``collapse_linear``: the same function and input gradient at one layer's
     cost). ``double``: model, target and run in float64. ``rank``: adds the Jacobian's rank at the target."""
+    widths = [int(w) for w in widths]
+
     def compute():
         dtype = torch.float64 if double else torch.float32
-        model = make_mlp([target.numel()] + [int(w) for w in widths], activation=activation,
-                         seed=seed).to(target.device, dtype)
+        model = make_mlp([target.numel()] + widths, activation=activation, seed=seed).to(target.device, dtype)
         a = target.to(dtype)
         run, _ = search_invert(collapse_linear(model) if activation is None else model, a, list(step_sizes), steps,
                                decay_to=decay_to, seed=seed, record_every=record_every or steps)
         d = distances(model, a, run.images.to(a.device), sigma=sigma, seed=seed)
-        out = dict(widths=[int(w) for w in widths], step_size=float(run.step_size[0]), image=run.images[0],
+        out = dict(widths=widths, step_size=float(run.step_size[0]), image=run.images[0],
                    steps=run.steps, history={k: v[:, 0] for k, v in run.history.items()},
                    **{k: float(v[0]) for k, v in d.items()})
         return dict(out, rank=jacobian_rank(model, a)) if rank else out
 
-    config = dict(widths=[int(w) for w in widths], activation=activation.__name__ if activation else "linear",
+    config = dict(widths=widths, activation=activation.__name__ if activation else "linear",
                   target=fingerprint(target), steps=steps, step_sizes=[float(v) for v in step_sizes], seed=seed,
                   decay_to=decay_to, record_every=record_every, sigma=sigma, double=double, rank=rank)
     return cached(notebook, name, config, compute)

@@ -11,6 +11,7 @@ os.environ.setdefault("DEPTHREP_HEADLESS", "1")
 SHARED_DATA = ROOT.parent / "shared" / "data"
 if SHARED_DATA.is_dir():
     os.environ.setdefault("DEPTHREP_MIRROR", str(SHARED_DATA))
+needs_mirror = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data mirror not present")
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ from PIL import Image
 
 import depthrep.assets
 import depthrep_utils as du
-from conftest import SHARED_DATA
-
-needs_mirror = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data mirror not present")
+from conftest import SHARED_DATA, needs_mirror
 
 
 @pytest.fixture

@@ -81,5 +81,7 @@ def test_mlp_run_records_its_best_run_its_rank_and_caches(results):
     assert du.mlp_run("nb", "lin", [6], target, 40, [0.1, 0.01], seed=0, rank=True)["image"].equal(r["image"])
     assert len(list((results / "nb" / "cache").glob("lin-*.pt"))) == 1
     relu = du.mlp_run("nb", "relu", [24], target, 40, [0.1, 0.01], activation=torch.nn.ReLU, seed=0, rank=True)
-    assert relu["rank"] < 12 or relu["m_i"] != r["m_i"]
+    relu_model = du.make_mlp([12, 24], activation=torch.nn.ReLU, seed=0)
+    assert relu["rank"] == du.jacobian_rank(relu_model, target) and relu["widths"] == [24]
+    assert relu["m_g"] == pytest.approx(float(du.distances(relu_model, target, relu["image"][None])["m_g"][0]))
     assert du.mlp_run("nb", "f64", [6], target, 20, [0.1], seed=0, double=True)["image"].dtype == torch.float64

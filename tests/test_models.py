@@ -5,9 +5,7 @@ import pytest
 import torch
 
 import depthrep_utils as du
-from conftest import SHARED_DATA
-
-needs_mirror = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data mirror not present")
+from conftest import needs_mirror
 
 
 def test_load_model_names_the_notebooks_models():
